@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Backend, ExitResult, LimitsEnforced, TaskHandle } from '../backends/backend.js';
+import { decodeMessage, type ExecutorTask, type ReadyMessage, type ResultMessage } from '../executor/protocol.js';
+import type { Master } from '../master/master.js';
+import type { Resources } from '../master/resources.js';
+import type { TaskState } from '../master/task-state.js';
+import type { AgentDriver, AgentInfo, LaunchedTask } from '../master/types.js';
+
+/** What an agent attaches to a task's terminal status update. */
+export interface TaskResultData {
+  /** Backend that ran the task. */
+  backend: string;
+  /** Backend's id for the instance. */
+  instanceId?: string;
+  /** Resources requested. */
+  requested: Resources;
+  /** Limits as the backend enforced them. */
+  limits?: LimitsEnforced;
+  /** Backend facts, e.g. the accelerator. */
+  attributes: Record<string, string>;
+  /** Clock times (ms) of each phase: offered, accepted, started, ready, firstResult, exited, cleaned, plus backend-specific ones. */
+  phases: Record<string, number>;
+  /** How the instance ended. */
+  exit?: ExitResult;
+  /** The executor's ready message. */
+  ready?: ReadyMessage;
+  /** The executor's result message. */
+  result?: ResultMessage;
+  /** Error reported by the executor or the backend. */
+  error?: string;
+}
+
+interface Running {
+  handle?: TaskHandle;
+  killRequested: boolean;
+}
+
+/** An agent in the master's process: runs tasks on its backends and reports their states. */
+export class LocalAgent implements AgentDriver {
+  /** Id the master gave this agent. */
+  id = '';
+  private readonly running = new Map<string, Running>();
+
+  constructor(
+    private readonly master: Master,
+    private readonly backends: Map<string, Backend>,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Registers with the master. */
+  register(info: Omit<AgentInfo, 'backends'>, id?: string): string {
+    this.id = this.master.registerAgent({ ...info, backends: [...this.backends.keys()] }, this, id);
+    return this.id;
+  }
+
+  launch(task: LaunchedTask): void {
+    const r: Running = { killRequested: false };
+    this.running.set(task.taskId, r);
+    void this.run(task, r).finally(() => this.running.delete(task.taskId));
+  }
+
+  kill(taskId: string): void {
+    const r = this.running.get(taskId);
+    if (!r) return;
+    r.killRequested = true;
+    if (r.handle) {
+      const b = this.backends.get(r.handle.backend)!;
+      void b.stop(r.handle, 2000).catch(() => {});
+    }
+  }
+
+  /** Tasks running now. */
+  get activeTasks(): number {
+    return this.running.size;
+  }
+
+  private update(task: LaunchedTask, state: TaskState, message?: string, data?: TaskResultData): void {
+    this.master.statusUpdate({
+      taskId: task.taskId, frameworkId: task.frameworkId, agentId: this.id, state, uuid: randomUUID(),
+      timestamp: this.master.clock.now(), message, data,
+    });
+  }
+
+  private async run(task: LaunchedTask, r: Running): Promise<void> {
+    const clock = this.master.clock;
+    const data: TaskResultData = {
+      backend: task.backend, requested: task.resources, attributes: {},
+      phases: { offered: task.offeredAt, accepted: task.acceptedAt },
+    };
+    const backend = this.backends.get(task.backend);
+    if (!backend) {
+      this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
+      return;
+    }
+    this.update(task, 'starting');
+    const sink = {
+      line: (text: string) => {
+        const m = decodeMessage(text);
+        if (!m) return;
+        if (m.type === 'ready') {
+          data.ready = m;
+          data.phases.ready ??= clock.now();
+        } else if (m.type === 'result') {
+          data.result = m;
+          data.phases.firstResult ??= clock.now();
+        } else if (m.type === 'error') {
+          data.error = m.message;
+        }
+      },
+      phase: (name: string, at: number) => {
+        data.phases[name] ??= at;
+      },
+    };
+    let handle: TaskHandle;
+    try {
+      handle = await backend.start(
+        { taskId: task.taskId, resources: task.resources, executor: task.payload as ExecutorTask, timeoutMs: task.timeoutMs },
+        sink,
+        this.signal,
+      );
+    } catch (err) {
+      data.error = err instanceof Error ? err.message : String(err);
+      this.update(task, 'failed', `start failed: ${data.error}`, data);
+      return;
+    }
+    r.handle = handle;
+    data.instanceId = handle.instanceId;
+    data.limits = handle.limits;
+    data.attributes = handle.attributes;
+    data.phases.started ??= clock.now();
+    if (r.killRequested) void backend.stop(handle, 2000).catch(() => {});
+    this.update(task, 'running');
+    let exit: ExitResult;
+    try {
+      exit = await backend.wait(handle);
+    } catch (err) {
+      exit = { exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err) };
+    }
+    data.exit = exit;
+    data.phases.exited = clock.now();
+    try {
+      await backend.destroy(handle);
+      data.phases.cleaned = clock.now();
+    } catch (err) {
+      data.error ??= `cleanup failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    const wanted = (task.payload as ExecutorTask | undefined)?.mode === 'wordcount';
+    if (r.killRequested) this.update(task, 'killed', 'killed on request', data);
+    else if (exit.timedOut) this.update(task, 'failed', `timed out after ${task.timeoutMs} ms`, data);
+    else if (exit.exitCode === 0 && (!wanted || data.result)) this.update(task, 'finished', undefined, data);
+    else this.update(task, 'failed', describeFailure(exit, data), data);
+  }
+}
+
+function describeFailure(exit: ExitResult, data: TaskResultData): string {
+  if (data.error) return data.error;
+  if (exit.oomKilled) return 'out of memory';
+  if (exit.signal) return `killed by ${exit.signal}`;
+  if (exit.exitCode !== 0) return `executor exited with ${exit.exitCode}${exit.message ? `: ${exit.message}` : ''}`;
+  return 'executor exited without a result';
+}

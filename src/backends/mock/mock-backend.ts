@@ -1,0 +1,105 @@
+import { RealClock, type Clock, type Timer } from '../../master/clock.js';
+import { encodeMessage } from '../../executor/protocol.js';
+import type { Backend, ExitResult, Fingerprint, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats } from '../backend.js';
+
+type PerTask<T> = T | ((spec: TaskSpec) => T);
+
+/** Behaviour of the mock backend, after Nomad's mock driver (run_for, exit_code, start_error). */
+export interface MockOptions {
+  /** Time source: run times pass on this clock, so a FakeClock gives virtual time. */
+  clock?: Clock;
+  /** How long each task runs (ms). Default 0. */
+  runMs?: PerTask<number>;
+  /** Exit code of each task. Default 0. */
+  exitCode?: PerTask<number>;
+  /** When set, start() fails with this message. */
+  startError?: PerTask<string | undefined>;
+  /** Executor lines the task prints before it exits. Default: a ready line. */
+  output?: PerTask<string[]>;
+}
+
+interface MockState {
+  exit: Promise<ExitResult>;
+  finish: (r: ExitResult) => void;
+  timer?: Timer;
+  done: boolean;
+}
+
+const pick = <T>(v: PerTask<T> | undefined, spec: TaskSpec, dflt: T): T =>
+  v === undefined ? dflt : typeof v === 'function' ? (v as (s: TaskSpec) => T)(spec) : v;
+
+/** A backend that runs nothing, for testing the master and simulating clusters. */
+export class MockBackend implements Backend {
+  readonly name = 'mock';
+  /** Tasks started so far. */
+  started = 0;
+  /** Tasks currently running. */
+  running = 0;
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: MockOptions = {}) {
+    this.clock = opts.clock ?? new RealClock();
+  }
+
+  async fingerprint(): Promise<Fingerprint> {
+    return { health: 'healthy', description: 'mock backend (runs nothing)', attributes: { 'mock.version': '1' } };
+  }
+
+  async start(spec: TaskSpec, sink: TaskSink): Promise<TaskHandle> {
+    const err = pick(this.opts.startError, spec, undefined);
+    if (err) throw new Error(err);
+    let finish!: (r: ExitResult) => void;
+    const exit = new Promise<ExitResult>((r) => (finish = r));
+    const st: MockState = { exit, finish, done: false };
+    this.started++;
+    this.running++;
+    sink.phase('started', this.clock.now());
+    const lines = pick(this.opts.output, spec, [
+      encodeMessage({ type: 'ready', taskId: spec.taskId, pid: 0, node: 'mock', uptimeMs: 0 }),
+    ]);
+    const code = pick(this.opts.exitCode, spec, 0);
+    const runMs = pick(this.opts.runMs, spec, 0);
+    const end = (r: ExitResult): void => {
+      if (st.done) return;
+      st.done = true;
+      this.running--;
+      st.timer?.cancel();
+      st.finish(r);
+    };
+    st.timer = this.clock.setTimer(runMs, () => {
+      for (const l of lines) sink.line(l);
+      end({ exitCode: code, timedOut: false });
+    });
+    if (spec.timeoutMs !== undefined && spec.timeoutMs < runMs) {
+      const t = st.timer;
+      st.timer = this.clock.setTimer(spec.timeoutMs, () => {
+        t.cancel();
+        end({ exitCode: null, signal: 'SIGKILL', timedOut: true });
+      });
+    }
+    (st as MockState & { end: typeof end }).end = end;
+    return { taskId: spec.taskId, backend: this.name, instanceId: `mock-${spec.taskId}`, limits: { cpus: false, mem: false, how: 'mock' }, attributes: {}, state: st };
+  }
+
+  wait(handle: TaskHandle): Promise<ExitResult> {
+    return (handle.state as MockState).exit;
+  }
+
+  async stop(handle: TaskHandle, _timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    (handle.state as MockState & { end: (r: ExitResult) => void }).end({ exitCode: null, signal, timedOut: false });
+  }
+
+  async destroy(handle: TaskHandle): Promise<void> {
+    await this.stop(handle, 0, 'SIGKILL');
+  }
+
+  async stats(): Promise<TaskStats> {
+    return { memoryBytes: 0, cpuMs: 0, pids: [] };
+  }
+
+  async listOwned(): Promise<OwnedResource[]> {
+    return [];
+  }
+
+  async removeOwned(): Promise<void> {}
+}

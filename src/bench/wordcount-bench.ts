@@ -1,0 +1,78 @@
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { generateCorpus } from '../workload/corpus.js';
+import { countRange } from '../workload/word-table.js';
+
+interface BenchArgs {
+  sizeMb: number;
+  runs: number;
+  seed: number;
+  naive: boolean;
+}
+
+function parseArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = { sizeMb: 50, runs: 5, seed: 1, naive: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
+      return v;
+    };
+    if (a === '--size') args.sizeMb = num();
+    else if (a === '--runs') args.runs = Math.round(num());
+    else if (a === '--seed') args.seed = Math.round(num());
+    else if (a === '--no-naive') args.naive = false;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: wordcount-bench [--size MB] [--runs N] [--seed N] [--no-naive]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+function naiveCount(buf: Buffer): { distinct: number; total: number } {
+  const text = buf.toString('latin1');
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const w of text.split(/[ \t\n\v\f\r]+/)) {
+    if (w === '') continue;
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+    total++;
+  }
+  return { distinct: counts.size, total };
+}
+
+function measure(label: string, runs: number, mb: number, fn: () => { distinct: number; total: number }): void {
+  fn();
+  const rates: number[] = [];
+  let last = { distinct: 0, total: 0 };
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    last = fn();
+    const s = (performance.now() - t0) / 1000;
+    rates.push(mb / s);
+  }
+  rates.sort((a, b) => a - b);
+  const median = rates.length % 2 ? rates[(rates.length - 1) / 2] : (rates[rates.length / 2 - 1] + rates[rates.length / 2]) / 2;
+  const f = (x: number): string => x.toFixed(1);
+  console.log(
+    `${label.padEnd(22)} median ${f(median).padStart(7)} MB/s  min ${f(rates[0])}  max ${f(rates[rates.length - 1])}` +
+      `  (words ${last.total}, distinct ${last.distinct})`,
+  );
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const bytes = Math.round(args.sizeMb * 1e6);
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, node ${process.version}, ${process.arch}`);
+  const t0 = performance.now();
+  const corpus = generateCorpus({ bytes, seed: args.seed });
+  console.log(`corpus: ${args.sizeMb} MB (1 MB = 10^6 bytes), seed ${args.seed}, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  console.log(`runs: 1 warm-up + ${args.runs}`);
+  const mb = bytes / 1e6;
+  measure('countRange (bytes)', args.runs, mb, () => countRange(corpus, 0, corpus.length));
+  if (args.naive) measure('naive Map<string,num>', args.runs, mb, () => naiveCount(corpus));
+}
+
+main();

@@ -1,0 +1,42 @@
+import { describeError } from './errors.js';
+import { COMMANDS } from './registry.js';
+
+const USAGE = `isolab: what does isolation cost? Wordcount as a process, in a container and in a VM.
+
+Usage: isolab <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+
+Run "isolab <command> --help" for a command's options.`;
+
+/** CLI entry: dispatches to a command, turns errors into one line on stderr and an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    process.stdout.write((target ? target.help : USAGE) + '\n');
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write('isolab 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`isolab: unknown command "${name}" (run isolab --help)\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.help + '\n');
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    const { code, message } = describeError(err);
+    process.stderr.write(`isolab: ${message}\n`);
+    if (process.env.ISOLAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,69 @@
+import { countFileRange } from '../workload/count.js';
+import { encodeCounts, tableToCounts } from '../workload/counts.js';
+import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask } from './protocol.js';
+
+function emit(m: ExecutorMessage): void {
+  process.stdout.write(encodeMessage(m) + '\n');
+}
+
+async function run(task: ExecutorTask): Promise<void> {
+  emit({ type: 'ready', taskId: task.taskId, pid: process.pid, node: process.version, uptimeMs: Math.round(process.uptime() * 1000) });
+  switch (task.mode) {
+    case 'wordcount': {
+      if (task.input === undefined || task.start === undefined || task.end === undefined) throw new Error('wordcount needs input, start and end');
+      const t0 = performance.now();
+      const table = await countFileRange(task.input, task.start, task.end, task.size);
+      const counts = tableToCounts(table);
+      const countMs = performance.now() - t0;
+      emit({
+        type: 'result', taskId: task.taskId, words: table.total, distinct: table.distinct,
+        bytes: Math.max(0, task.end - task.start), countMs: Math.round(countMs * 1000) / 1000, counts: encodeCounts(counts),
+      });
+      emit({ type: 'done', taskId: task.taskId });
+      return;
+    }
+    case 'idle':
+      await new Promise<void>((resolve) => {
+        const keep = setInterval(() => {}, 1 << 30);
+        const end = (): void => {
+          clearInterval(keep);
+          resolve();
+        };
+        process.once('SIGTERM', end);
+        process.once('SIGINT', end);
+      });
+      emit({ type: 'done', taskId: task.taskId });
+      return;
+    case 'hang':
+      await new Promise<void>(() => setInterval(() => {}, 1 << 30));
+      return;
+    case 'crash':
+      process.stdout.write('', () => process.exit(3));
+      await new Promise<void>(() => {});
+      return;
+    default:
+      throw new Error(`unknown mode ${String((task as { mode: unknown }).mode)}`);
+  }
+}
+
+/** Executor entry: the task comes as the first argument or ISOLAB_TASK (JSON or base64url JSON). */
+async function main(): Promise<void> {
+  const raw = process.argv[2] ?? process.env.ISOLAB_TASK;
+  let task: ExecutorTask;
+  try {
+    if (!raw) throw new Error('no task given (argument or ISOLAB_TASK)');
+    task = decodeTask(raw);
+  } catch (err) {
+    process.stderr.write(`isolab-executor: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await run(task);
+  } catch (err) {
+    emit({ type: 'error', taskId: task.taskId, message: err instanceof Error ? err.message : String(err) });
+    process.exitCode = 1;
+  }
+}
+
+void main();

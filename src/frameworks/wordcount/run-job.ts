@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import { LocalAgent } from '../../agent/agent.js';
+import { detectHostResources } from '../../agent/host-resources.js';
+import type { Backend } from '../../backends/backend.js';
+import { Master } from '../../master/master.js';
+import type { Resources } from '../../master/resources.js';
+import { canonicalBytes, sha256Hex, summarize, type Counts } from '../../workload/counts.js';
+import { WordcountScheduler, type MapAttempt } from './wordcount-scheduler.js';
+
+/** A wordcount run on an embedded master with one local agent. */
+export interface RunJobOptions {
+  /** Input file path. */
+  input: string;
+  /** Input size in bytes. */
+  size: number;
+  /** Number of map tasks. */
+  parallelism: number;
+  /** The backend to run map tasks on. */
+  backend: Backend;
+  /** Resources of each map task. */
+  taskResources: Resources;
+  /** Resources of the agent; detected from the host when omitted. */
+  agentResources?: Resources;
+  /** Retries per map task. */
+  maxRetries?: number;
+  /** Per-task timeout (ms). */
+  taskTimeoutMs?: number;
+  /** Aborts the job: running tasks are killed and cleaned up. */
+  signal?: AbortSignal;
+  /** Called with the master once it runs (e.g. to serve its HTTP API). */
+  onMaster?: (m: Master) => void;
+}
+
+/** What a wordcount job produced. */
+export interface JobResult {
+  /** Reduced counts. */
+  counts: Counts;
+  /** The canonical counts file's bytes. */
+  canonical: Buffer;
+  /** sha256 of the canonical bytes. */
+  sha256: string;
+  /** Word occurrences. */
+  words: number;
+  /** Distinct words. */
+  distinct: number;
+  /** Input bytes. */
+  bytes: number;
+  /** Wall seconds from framework registration to the last map result merged. */
+  seconds: number;
+  /** Every terminal map attempt. */
+  attempts: MapAttempt[];
+  /** Agent resources used. */
+  agentResources: Resources;
+}
+
+/** Runs one wordcount job end to end and tears the master down. */
+export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
+  const agentResources = o.agentResources ?? (await detectHostResources());
+  const master = new Master();
+  const agent = new LocalAgent(master, new Map([[o.backend.name, o.backend]]), o.signal);
+  agent.register({ hostname: hostname(), resources: agentResources });
+  master.start();
+  o.onMaster?.(master);
+  const t0 = performance.now();
+  const scheduler = new WordcountScheduler({
+    input: o.input, size: o.size, parallelism: o.parallelism, backend: o.backend.name, taskResources: o.taskResources,
+    maxRetries: o.maxRetries, taskTimeoutMs: o.taskTimeoutMs,
+  });
+  const driver = master.registerFramework(scheduler, { name: 'wordcount' });
+  const aborted = new Promise<never>((_, reject) => {
+    if (o.signal?.aborted) reject(o.signal.reason as Error);
+    o.signal?.addEventListener('abort', () => reject(o.signal!.reason as Error), { once: true });
+  });
+  try {
+    const outcome = await Promise.race([scheduler.outcome, aborted]);
+    const seconds = (performance.now() - t0) / 1000;
+    const canonical = canonicalBytes(outcome.counts);
+    const s = summarize(outcome.counts);
+    return {
+      counts: outcome.counts, canonical, sha256: sha256Hex(canonical), words: s.words, distinct: s.distinct, bytes: o.size,
+      seconds, attempts: outcome.attempts, agentResources,
+    };
+  } finally {
+    driver.teardown();
+    await waitFor(() => agent.activeTasks === 0, 15_000);
+    master.stop();
+  }
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+}

@@ -1,0 +1,137 @@
+import type { TaskResultData } from '../../agent/agent.js';
+import type { ExecutorTask } from '../../executor/protocol.js';
+import { contains, subtract, type Resources } from '../../master/resources.js';
+import type { FrameworkDriver, Offer, Scheduler, TaskStatus } from '../../master/types.js';
+import { decodeCounts, mergeCounts, type Counts } from '../../workload/counts.js';
+import { splitRanges } from '../../workload/split.js';
+
+/** One wordcount job. */
+export interface WordcountJob {
+  /** Input path on the agent's host. */
+  input: string;
+  /** Input size in bytes. */
+  size: number;
+  /** Number of map tasks. */
+  parallelism: number;
+  /** Backend every map task runs on. */
+  backend: string;
+  /** Resources of each map task. */
+  taskResources: Resources;
+  /** Retries of a failed or lost map task before the job fails. Default 3. */
+  maxRetries?: number;
+  /** Per-task timeout (ms). */
+  taskTimeoutMs?: number;
+}
+
+/** One finished (or finally failed) map task attempt. */
+export interface MapAttempt {
+  /** Map index (0..P-1). */
+  index: number;
+  /** Attempt number, from 1. */
+  attempt: number;
+  /** Task id. */
+  taskId: string;
+  /** Terminal state. */
+  state: TaskStatus['state'];
+  /** Why, for failures. */
+  message?: string;
+  /** The agent's result data. */
+  data?: TaskResultData;
+}
+
+/** The reduced outcome of a job. */
+export interface WordcountOutcome {
+  /** Merged counts, keyed by latin1-decoded word bytes. */
+  counts: Counts;
+  /** Every terminal map attempt, in completion order. */
+  attempts: MapAttempt[];
+}
+
+interface MapTask {
+  index: number;
+  start: number;
+  end: number;
+  attempts: number;
+  done: boolean;
+}
+
+/** The wordcount framework's scheduler: one map task per byte range, reduce as results arrive. */
+export class WordcountScheduler implements Scheduler {
+  /** Resolves with the reduced counts, or rejects when a map task runs out of retries. */
+  readonly outcome: Promise<WordcountOutcome>;
+  private resolve!: (o: WordcountOutcome) => void;
+  private reject!: (e: Error) => void;
+  private readonly maps: MapTask[];
+  private readonly pending: MapTask[];
+  private readonly live = new Map<string, MapTask>();
+  private readonly counts: Counts = new Map();
+  private readonly attempts: MapAttempt[] = [];
+  private remaining: number;
+  private ended = false;
+
+  constructor(private readonly job: WordcountJob) {
+    this.outcome = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.maps = splitRanges(job.size, job.parallelism).map((r, index) => ({ index, start: r.start, end: r.end, attempts: 0, done: false }));
+    this.pending = [...this.maps];
+    this.remaining = this.maps.length;
+    if (this.remaining === 0) this.finish();
+  }
+
+  resourceOffers(driver: FrameworkDriver, offers: Offer[]): void {
+    for (const offer of offers) {
+      if (this.ended || this.pending.length === 0 || !offer.backends.includes(this.job.backend)) {
+        driver.decline(offer.id, { refuseSeconds: this.pending.length === 0 ? 60 : 5 });
+        continue;
+      }
+      let left = offer.resources;
+      const launches = [];
+      while (this.pending.length > 0 && contains(left, this.job.taskResources)) {
+        const m = this.pending.shift()!;
+        m.attempts++;
+        const taskId = `map-${m.index}-${m.attempts}`;
+        this.live.set(taskId, m);
+        left = subtract(left, this.job.taskResources);
+        const payload: ExecutorTask = { taskId, mode: 'wordcount', input: this.job.input, start: m.start, end: m.end, size: this.job.size };
+        launches.push({ taskId, name: `wordcount map ${m.index}`, resources: this.job.taskResources, backend: this.job.backend, payload, timeoutMs: this.job.taskTimeoutMs });
+      }
+      if (launches.length === 0) driver.decline(offer.id, { refuseSeconds: 1 });
+      else driver.accept(offer.id, launches, { refuseSeconds: 1 });
+    }
+    if (this.pending.length === 0) driver.suppress();
+  }
+
+  statusUpdate(driver: FrameworkDriver, status: TaskStatus): void {
+    driver.acknowledge(status);
+    const m = this.live.get(status.taskId);
+    if (!m) return;
+    if (status.state !== 'finished' && status.state !== 'failed' && status.state !== 'lost' && status.state !== 'killed') return;
+    this.live.delete(status.taskId);
+    const data = status.data as TaskResultData | undefined;
+    this.attempts.push({ index: m.index, attempt: m.attempts, taskId: status.taskId, state: status.state, message: status.message, data });
+    if (this.ended || m.done) return;
+    if (status.state === 'finished' && data?.result) {
+      m.done = true;
+      mergeCounts(this.counts, decodeCounts(data.result.counts));
+      if (--this.remaining === 0) this.finish();
+      return;
+    }
+    const why = status.message ?? status.state;
+    if (status.state === 'killed') return this.fail(`map task ${m.index} was killed: ${why}`);
+    if (m.attempts > (this.job.maxRetries ?? 3)) return this.fail(`map task ${m.index} failed ${m.attempts} times; last: ${why}`);
+    this.pending.push(m);
+    driver.revive();
+  }
+
+  private finish(): void {
+    this.ended = true;
+    this.resolve({ counts: this.counts, attempts: this.attempts });
+  }
+
+  private fail(message: string): void {
+    this.ended = true;
+    this.reject(new Error(message));
+  }
+}
