@@ -132,7 +132,7 @@ export class ProcessBackend implements Backend {
 
   async stats(handle: TaskHandle): Promise<TaskStats> {
     const st = handle.state as ProcState;
-    const pids = st.cgroup ? cgroupPids(st.cgroup) : st.child.pid ? [st.child.pid] : [];
+    const pids = [...new Set([...(st.child.pid ? [st.child.pid] : []), ...(st.cgroup ? cgroupPids(st.cgroup) : [])])];
     let cpuMs = 0;
     let rss = 0;
     for (const pid of pids) {
