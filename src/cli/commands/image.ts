@@ -1,0 +1,86 @@
+import { currentImage, ensureImage, listManifests, pruneImages } from '../../image/index.js';
+import { session } from '../../session/session.js';
+import { installSignalCleanup } from '../../session/signals.js';
+import { flag, parseFlags, type Command } from '../command.js';
+import { RuntimeError, UsageError } from '../errors.js';
+
+const HELP = `Usage: isolab image build [--force] [--json]
+       isolab image list [--json]
+       isolab image prune [--dry-run] [--json]
+
+The guest image: one root filesystem tree (busybox, the host's own node and the libraries it
+loads, the compiled executor) made into a Docker image (isolab-guest:<id>, via docker import),
+an ext4 root disk, and a copy of the cloud kernel with a busybox initramfs for the VM backend.
+<id> is a hash of every input, so "build" does nothing when nothing changed.
+Images live under the state folder (images/<id>/), never in the repository.
+
+Sub-commands:
+  build         build the image for the current inputs unless it exists
+  list          show the built images, marking the current one
+  prune         remove every image but the current one (disk folders and Docker tags)
+
+Options:
+  --force       build even when the image exists
+  --dry-run     prune: only list what would be removed
+  --json        print JSON instead of text
+  -h, --help    show this help`;
+
+export const imageCommand: Command = {
+  name: 'image',
+  summary: 'build, list or prune the guest image (Docker image, VM disk, kernel)',
+  help: HELP,
+  async run(argv) {
+    const p = parseFlags(argv, { force: { type: 'boolean' }, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, true);
+    const [sub, ...extra] = p.positionals;
+    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const json = flag(p, 'json');
+    const out = (s: string): boolean => process.stdout.write(s + '\n');
+    if (sub === 'build') {
+      const sess = session();
+      const abort = new AbortController();
+      const uninstall = installSignalCleanup(sess, abort, (l) => process.stderr.write(l + '\n'));
+      try {
+        const info = await ensureImage({ force: flag(p, 'force'), log: (l) => process.stderr.write(`isolab image: ${l}\n`) }).catch((err: unknown) => {
+          throw new RuntimeError(`image build failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        if (json) out(JSON.stringify(info));
+        else {
+          out(`${info.built ? 'built' : 'up to date'}: ${info.id} (node ${info.nodeVersion})`);
+          out(`  docker  ${info.dockerImageId ? `${info.dockerTag} ${info.dockerImageId.slice(7, 19)}` : `not made: ${info.dockerSkipped ?? 'no engine'}`}`);
+          out(`  disk    ${info.rootDisk} (${(info.rootDiskBytes / 2 ** 20).toFixed(0)} MiB)`);
+          out(`  kernel  ${info.kernel ? `${info.kernel} (${info.kernelVersion})` : `none: ${info.noKernel}`}`);
+          if (info.initramfs) out(`  initrd  ${info.initramfs} (modules: ${info.modules.join(' ')})`);
+          if (info.built) out(`  build   ${Object.entries(info.buildMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+        }
+        return 0;
+      } finally {
+        uninstall();
+        for (const e of await sess.close()) process.stderr.write(`isolab: cleanup: ${e}\n`);
+      }
+    }
+    if (sub === 'list') {
+      const cur = await currentImage().catch(() => undefined);
+      const all = listManifests();
+      if (json) out(JSON.stringify({ current: cur?.id ?? null, images: all }));
+      else if (!all.length) out('no images built (run isolab image build)');
+      else {
+        for (const m of all) {
+          out(`${m.id === cur?.id ? '*' : ' '} ${m.id}  ${m.createdAt}  node ${m.nodeVersion}  ${m.kernelVersion ?? 'no kernel'}  ${m.dir}`);
+        }
+        if (!cur) out('(none matches the current inputs: run isolab image build)');
+      }
+      return 0;
+    }
+    if (sub === 'prune') {
+      const dry = flag(p, 'dry-run');
+      const items = await pruneImages({ dryRun: dry });
+      if (json) out(JSON.stringify({ dryRun: dry, items }));
+      else {
+        for (const i of items) out(`${i.kind.padEnd(6)} ${i.id}  ${i.error ? `FAILED: ${i.error}` : dry ? 'would remove' : 'removed'}`);
+        out(`${items.length} old image part(s) ${dry ? 'found' : 'removed'}`);
+      }
+      return items.some((i) => i.error) ? 1 : 0;
+    }
+    throw new UsageError(sub ? `unknown image sub-command "${sub}" (build, list, prune)` : 'image needs a sub-command: build, list or prune');
+  },
+};
