@@ -22,6 +22,7 @@ dist/.built: $(SRC) tsconfig.json package-lock.json
 build: deps dist/.built
 
 test: setup build
+	bash scripts/lint.sh
 	$(NODE_BIN)/vitest run
 
 lab: setup build

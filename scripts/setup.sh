@@ -10,8 +10,10 @@ APT_PACKAGES=(
   docker.io
   qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   linux-image-cloud-amd64 busybox-static e2fsprogs cpio kmod
-  python3 shellcheck
+  python3 make g++ shellcheck
+  vagrant vagrant-libvirt
 )
+NODE_MAJOR=20
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -40,6 +42,34 @@ install_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+node_major() {
+  node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+
+# Node.js >= NODE_MAJOR (package.json engines). Debian 12 ships 18, so a machine without it (e.g. a
+# fresh Vagrant box) gets it from the NodeSource apt repository, the packaging CI machines carry.
+install_node() {
+  if command -v npm >/dev/null && [ "$(node_major)" -ge "$NODE_MAJOR" ]; then
+    say "node $(node --version) present"
+    return
+  fi
+  say "installing Node.js $NODE_MAJOR (NodeSource apt repository)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ca-certificates curl gnupg >/dev/null
+  as_root install -d -m 0755 /etc/apt/keyrings
+  curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key \
+    | as_root gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
+  echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main" \
+    | as_root tee /etc/apt/sources.list.d/nodesource.list >/dev/null
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+}
+
+# systemd as PID 1 (e.g. the Vagrant box): engines are units, started with systemctl.
+have_systemd() {
+  [ -d /run/systemd/system ]
+}
+
 wait_for() {
   local what="$1" secs="$2"
   shift 2
@@ -61,6 +91,12 @@ start_docker() {
     say "dockerd running"
     return
   fi
+  if have_systemd; then
+    say "starting docker.service"
+    as_root systemctl start docker
+    wait_for dockerd 60 docker_answers
+    return
+  fi
   as_root mkdir -p "$LOG_DIR"
   if ! pgrep -x dockerd >/dev/null; then
     pgrep -x containerd >/dev/null || true
@@ -77,6 +113,12 @@ libvirt_answers() {
 start_libvirt() {
   if libvirt_answers; then
     say "libvirtd running"
+    return
+  fi
+  if have_systemd; then
+    say "starting libvirtd.service"
+    as_root systemctl start libvirtd
+    wait_for libvirtd 60 libvirt_answers
     return
   fi
   as_root mkdir -p "$LOG_DIR"
@@ -100,9 +142,9 @@ npm_deps() {
 }
 
 case "${1:-all}" in
-  packages) install_packages ;;
+  packages) install_packages; install_node ;;
   services) start_docker; start_libvirt ;;
   npm) npm_deps ;;
-  all) install_packages; start_docker; start_libvirt; npm_deps ;;
+  all) install_packages; install_node; start_docker; start_libvirt; npm_deps ;;
   *) say "unknown step $1 (packages|services|npm|all)"; exit 2 ;;
 esac

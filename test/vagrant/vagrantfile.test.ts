@@ -1,0 +1,122 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DUMP = join(ROOT, 'test', 'vagrant', 'dump-config.rb');
+
+/** What test/vagrant/dump-config.rb prints: the configuration Vagrant itself parsed. */
+interface VagrantDump {
+  /** Settings of each provider block (libvirt attributes; VirtualBox `customize` calls). */
+  providers: {
+    libvirt: { driver?: string; cpus?: number; memory?: number; nested?: boolean; cpu_mode?: string };
+    virtualbox: { customizations?: [string, unknown[]][] };
+  };
+  /** Box name. */
+  box: string;
+  /** Provisioners in the order Vagrant runs them. */
+  provisioners: { name: string; type: string; inline: string; privileged: boolean }[];
+  /** Synced folders. */
+  synced_folders: { hostpath: string; guestpath: string; type: string; disabled: boolean; exclude?: string[] }[];
+  /** After-triggers: name, commands they fire on, whether they run Ruby on the host. */
+  after_triggers: { name: string; command: string[]; ruby: boolean }[];
+}
+
+const hasVagrant = spawnSync('vagrant', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** The environment without any ISOLAB_VM_* / ISOLAB_RUN_LAB the caller may have set. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('ISOLAB_VM_') || key === 'ISOLAB_RUN_LAB') delete env[key];
+  }
+  return { ...env, ...extra };
+}
+
+async function dump(extra: Record<string, string>): Promise<VagrantDump> {
+  const { stdout } = await run('ruby', [DUMP], { cwd: ROOT, env: cleanEnv(extra), timeout: 30_000 });
+  return JSON.parse(stdout) as VagrantDump;
+}
+
+function virtualboxArgs(d: VagrantDump): unknown[][] {
+  return (d.providers.virtualbox.customizations ?? []).map(([, args]) => args);
+}
+
+describe.skipIf(!hasVagrant)('Vagrantfile (as parsed by Vagrant)', () => {
+  let defaults: VagrantDump;
+  let custom: VagrantDump;
+
+  beforeAll(async () => {
+    [defaults, custom] = await Promise.all([
+      dump({}),
+      dump({ ISOLAB_VM_CPUS: '3', ISOLAB_VM_MEMORY: '3072', ISOLAB_RUN_LAB: '1' }),
+    ]);
+  });
+
+  it('uses a Debian 12 box, libvirt with nested KVM and host-passthrough, VirtualBox with nested HW virt', () => {
+    expect(defaults.box).toMatch(/debian12|bookworm/);
+    expect(defaults.providers.libvirt).toMatchObject({
+      driver: 'kvm', cpus: 4, memory: 8192, nested: true, cpu_mode: 'host-passthrough',
+    });
+    const vb = virtualboxArgs(defaults);
+    expect(vb).toContainEqual(['modifyvm', 'id', '--nested-hw-virt', 'on']);
+    expect(vb).toContainEqual(['modifyvm', 'id', '--cpus', 4]);
+    expect(vb).toContainEqual(['modifyvm', 'id', '--memory', '8192']);
+  });
+
+  it('takes CPUs and memory from ISOLAB_VM_CPUS / ISOLAB_VM_MEMORY on both providers', () => {
+    expect(custom.providers.libvirt).toMatchObject({ cpus: 3, memory: 3072 });
+    const vb = virtualboxArgs(custom);
+    expect(vb).toContainEqual(['modifyvm', 'id', '--cpus', 3]);
+    expect(vb).toContainEqual(['modifyvm', 'id', '--memory', '3072']);
+  });
+
+  it('syncs the repo to /vagrant and provisions first with the repo\'s own scripts/setup.sh', () => {
+    const folder = defaults.synced_folders.find((f) => f.guestpath === '/vagrant');
+    expect(folder).toMatchObject({ hostpath: '.', type: 'rsync', disabled: false });
+    expect(folder?.exclude).toEqual(expect.arrayContaining(['/node_modules/', '/dist/']));
+    const first = defaults.provisioners[0];
+    expect(first).toMatchObject({ name: 'isolab-setup', type: 'shell', privileged: true });
+    expect(first?.inline).toBe('bash /vagrant/scripts/setup.sh all');
+    expect(defaults.provisioners.map((p) => p.name)).not.toContain('isolab-lab');
+    expect(defaults.after_triggers).toEqual([]);
+  });
+
+  it('ISOLAB_RUN_LAB=1 adds a `make lab` provisioner and a host trigger that copies the report back', () => {
+    const lab = custom.provisioners.find((p) => p.name === 'isolab-lab');
+    expect(lab).toMatchObject({ type: 'shell', privileged: true, inline: 'cd /vagrant && make lab' });
+    const names = custom.provisioners.map((p) => p.name);
+    expect(names.indexOf('isolab-setup')).toBeLessThan(names.indexOf('isolab-lab'));
+    const fired = custom.after_triggers.flatMap((t) => (t.ruby ? t.command : []));
+    expect(fired).toEqual(expect.arrayContaining(['up', 'provision']));
+  });
+
+  it('rejects a non-numeric ISOLAB_VM_MEMORY with a message naming it', () => {
+    const r = spawnSync('vagrant', ['validate'], {
+      cwd: ROOT, env: cleanEnv({ ISOLAB_VM_MEMORY: 'lots' }), encoding: 'utf8', timeout: 30_000,
+    });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain('ISOLAB_VM_MEMORY must be a positive integer');
+  });
+});
+
+describe('one setup script', () => {
+  it('`make lab` and `make test` run the same scripts/setup.sh the box is provisioned with', () => {
+    for (const target of ['lab', 'test']) {
+      const r = spawnSync('make', ['-n', target], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.split('\n')).toContain('bash scripts/setup.sh all');
+    }
+    const r = spawnSync('make', ['-n', 'test'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout.split('\n')).toContain('bash scripts/lint.sh');
+  });
+
+  it('lint covers the setup scripts and the CI entry', () => {
+    const r = spawnSync('bash', [join(ROOT, 'scripts', 'lint.sh'), 'list'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['.ci/run', 'scripts/setup.sh', 'scripts/lint.sh']));
+  });
+});
