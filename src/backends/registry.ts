@@ -6,6 +6,7 @@ type Factory = () => Promise<Backend>;
 /** Backends selectable with `--backend`, in the order reports show them. */
 const FACTORIES: Record<string, Factory> = {
   process: async () => new ProcessBackend(),
+  docker: async () => new (await import('./docker/docker-backend.js')).DockerBackend(),
 };
 
 /** Names of the real backends. */

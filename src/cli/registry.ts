@@ -2,7 +2,8 @@ import type { Command } from './command.js';
 import { corpusCommand } from './commands/corpus.js';
 import { doctorCommand } from './commands/doctor.js';
 import { imageCommand } from './commands/image.js';
+import { reapCommand } from './commands/reap.js';
 import { wordcountCommand } from './commands/wordcount.js';
 
 /** Every `isolab` sub-command, in help order. */
-export const COMMANDS: Command[] = [wordcountCommand, doctorCommand, corpusCommand, imageCommand];
+export const COMMANDS: Command[] = [wordcountCommand, doctorCommand, corpusCommand, imageCommand, reapCommand];
