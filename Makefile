@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 SRC := $(shell find src -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: lab test setup services deps build clean
+.PHONY: lab test setup services deps build image clean
 
 setup:
 	bash scripts/setup.sh all
@@ -21,11 +21,15 @@ dist/.built: $(SRC) tsconfig.json package-lock.json
 
 build: deps dist/.built
 
-test: setup build
+# The guest image (Docker image + VM disk + kernel/initramfs); content-addressed, so a no-op when nothing changed.
+image: build
+	bin/isolab image build
+
+test: setup build image
 	bash scripts/lint.sh
 	$(NODE_BIN)/vitest run
 
-lab: setup build
+lab: setup build image
 	bin/isolab lab --out reports/latest
 
 clean:
