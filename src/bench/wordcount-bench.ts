@@ -1,17 +1,18 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { generateCorpus } from '../workload/corpus.js';
+import { DEFAULT_VOCABULARY, generateCorpus } from '../workload/corpus.js';
 import { countRange } from '../workload/word-table.js';
 
 interface BenchArgs {
   sizeMb: number;
   runs: number;
   seed: number;
+  vocabulary: number | undefined;
   naive: boolean;
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { sizeMb: 50, runs: 5, seed: 1, naive: true };
+  const args: BenchArgs = { sizeMb: 50, runs: 5, seed: 1, vocabulary: undefined, naive: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -22,9 +23,10 @@ function parseArgs(argv: string[]): BenchArgs {
     if (a === '--size') args.sizeMb = num();
     else if (a === '--runs') args.runs = Math.round(num());
     else if (a === '--seed') args.seed = Math.round(num());
+    else if (a === '--vocabulary') args.vocabulary = Math.round(num());
     else if (a === '--no-naive') args.naive = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: wordcount-bench [--size MB] [--runs N] [--seed N] [--no-naive]');
+      console.log('usage: wordcount-bench [--size MB] [--runs N] [--seed N] [--vocabulary N] [--no-naive]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -67,8 +69,8 @@ function main(): void {
   const bytes = Math.round(args.sizeMb * 1e6);
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, node ${process.version}, ${process.arch}`);
   const t0 = performance.now();
-  const corpus = generateCorpus({ bytes, seed: args.seed });
-  console.log(`corpus: ${args.sizeMb} MB (1 MB = 10^6 bytes), seed ${args.seed}, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  const corpus = generateCorpus({ bytes, seed: args.seed, vocabulary: args.vocabulary });
+  console.log(`corpus: ${args.sizeMb} MB (1 MB = 10^6 bytes), seed ${args.seed}, vocabulary ${args.vocabulary ?? DEFAULT_VOCABULARY}, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   console.log(`runs: 1 warm-up + ${args.runs}`);
   const mb = bytes / 1e6;
   measure('countRange (bytes)', args.runs, mb, () => countRange(corpus, 0, corpus.length));

@@ -63,6 +63,7 @@ describe('countFileRange', () => {
     const cut = tableToCounts(await countFileRange(path, 2, 4, 100_003));
     expect([...cut.entries()]).toEqual([['y'.repeat(100_000), 1]]);
     expect((await countFileRange(path, 4, 300_004)).total).toBe(0);
+    expect((await countFileRange(path, 10, 200_000)).total).toBe(0);
     expect(tableToCounts(await countFileRange(path, 4, 300_005)).get('tail')).toBe(1);
   });
 
@@ -74,6 +75,12 @@ describe('countFileRange', () => {
     expect((await countFileRange(small, 2, 2)).total).toBe(0);
     expect((await countFileRange(small, 5, 9)).total).toBe(0);
     expect((await countFileRange(small, 0, 9)).total).toBe(2);
+  });
+
+  it('uses the given size instead of fstat (devices report 0)', async () => {
+    const t = tableToCounts(await countFileRange('/dev/zero', 0, 100, 100));
+    expect([...t.entries()]).toEqual([['\u0000'.repeat(100), 1]]);
+    await expect(countFileRange('/dev/zero', 0, 100)).rejects.toThrow(/not a regular file/);
   });
 
   it('fails when size claims more bytes than the file has', async () => {

@@ -5,7 +5,7 @@ import { ByteWordTable, countRange } from './word-table.js';
 export { ByteWordTable, countRange, type WordTable } from './word-table.js';
 export { splitRanges, type ByteRange } from './split.js';
 
-const FIRST_TAIL_CHUNK = 16 << 10;
+const FIRST_TAIL_CHUNK = 4 << 10;
 const MAX_READ = 1 << 30;
 
 async function readFully(fh: FileHandle, buf: Uint8Array, offset: number, length: number, position: number): Promise<void> {
@@ -23,11 +23,17 @@ function firstWhitespace(buf: Uint8Array, from: number, to: number): number {
   return -1;
 }
 
+async function regularFileSize(fh: FileHandle, path: string): Promise<number> {
+  const st = await fh.stat();
+  if (!st.isFile()) throw new Error(`${path} is not a regular file: pass its size explicitly`);
+  return st.size;
+}
+
 /**
  * Counts the words whose first byte lies in `[start, end)` of the file or block device at `path`,
  * like {@link countRange} over its whole content. Reads only the byte before `start`, the range,
  * and past `end` in growing chunks until the last word ends, never past `size`. `size` defaults to
- * the fstat size; give it for block devices, whose fstat size is 0.
+ * the fstat size of a regular file and must be given for anything else (block devices report 0).
  */
 export async function countFileRange(path: string, start: number, end: number, size?: number): Promise<ByteWordTable> {
   if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`start must be a non-negative integer, got ${start}`);
@@ -37,31 +43,37 @@ export async function countFileRange(path: string, start: number, end: number, s
   }
   const fh = await open(path, 'r');
   try {
-    const limit = size ?? (await fh.stat()).size;
+    const limit = size ?? (await regularFileSize(fh, path));
     const stop = Math.min(end, limit);
     if (start >= stop) return new ByteWordTable(16);
     const from = start > 0 ? start - 1 : 0;
     const lead = start - from;
-    const firstTail = Math.min(FIRST_TAIL_CHUNK, limit - stop);
-    let buf = Buffer.allocUnsafe(stop - from + firstTail);
-    await readFully(fh, buf, 0, buf.length, from);
-    let have = buf.length;
     const rangeEnd = stop - from;
-    if (WHITESPACE[buf[rangeEnd - 1]] === 0 && firstWhitespace(buf, rangeEnd, have) < 0) {
-      const extra: Buffer[] = [];
-      let chunk = FIRST_TAIL_CHUNK * 2;
-      let pos = from + have;
-      while (pos < limit) {
-        const part = Buffer.allocUnsafe(Math.min(chunk, limit - pos));
-        await readFully(fh, part, 0, part.length, pos);
-        const ws = firstWhitespace(part, 0, part.length);
-        extra.push(ws < 0 ? part : part.subarray(0, ws + 1));
-        pos += part.length;
-        if (ws >= 0) break;
-        chunk = Math.min(chunk * 2, 64 << 20);
+    const firstTail = Math.min(FIRST_TAIL_CHUNK, limit - stop);
+    let buf = Buffer.allocUnsafe(rangeEnd + firstTail);
+    await readFully(fh, buf, 0, rangeEnd, from);
+    if (lead === 1 && WHITESPACE[buf[0]] === 0 && firstWhitespace(buf, 1, rangeEnd) < 0) return new ByteWordTable(16);
+    let have = rangeEnd;
+    if (firstTail > 0 && WHITESPACE[buf[rangeEnd - 1]] === 0) {
+      await readFully(fh, buf, rangeEnd, firstTail, stop);
+      const ws = firstWhitespace(buf, rangeEnd, rangeEnd + firstTail);
+      have = ws < 0 ? rangeEnd + firstTail : ws;
+      if (ws < 0 && stop + firstTail < limit) {
+        const extra: Buffer[] = [buf];
+        let chunk = FIRST_TAIL_CHUNK * 2;
+        let pos = stop + firstTail;
+        while (pos < limit) {
+          const part = Buffer.allocUnsafe(Math.min(chunk, limit - pos));
+          await readFully(fh, part, 0, part.length, pos);
+          const end = firstWhitespace(part, 0, part.length);
+          extra.push(end < 0 ? part : part.subarray(0, end));
+          pos += part.length;
+          if (end >= 0) break;
+          chunk = Math.min(chunk * 2, 64 << 20);
+        }
+        buf = Buffer.concat(extra);
+        have = buf.length;
       }
-      buf = Buffer.concat([buf, ...extra]);
-      have = buf.length;
     }
     return countRange(buf, lead, rangeEnd, have);
   } finally {

@@ -68,7 +68,7 @@ describe('kernel vs the Python reference (re.findall + Counter)', () => {
     };
     for (const [name, buf] of Object.entries(cases)) {
       const ref = await referenceSha(buf, `${name}.bin`);
-      for (const p of [...PARALLELISM, buf.length + 5]) expect(kernelSha(buf, p), `${name} P=${p}`).toBe(ref.sha);
+      for (const p of [...PARALLELISM, Math.min(buf.length + 5, 5000)]) expect(kernelSha(buf, p), `${name} P=${p}`).toBe(ref.sha);
     }
   });
 });

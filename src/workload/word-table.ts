@@ -15,7 +15,7 @@ export interface WordTable {
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
-const MIN_SLOTS = 1024;
+const MIN_SLOTS = 16;
 
 /** FNV-1a over `buf[from, to)` followed by the same finaliser the kernel applies; for tests and merges. */
 export function hashBytes(buf: Uint8Array, from: number, to: number): number {
@@ -115,7 +115,7 @@ export class ByteWordTable implements WordTable {
     const ws = WHITESPACE;
     let i = start;
     if (i > 0 && i < end && ws[buf[i - 1]] === 0) {
-      while (i < size && ws[buf[i]] === 0) i++;
+      while (i < end && ws[buf[i]] === 0) i++;
     }
     let slots = this.slots;
     let mask = this.mask;
@@ -238,7 +238,7 @@ function checkRange(buf: Uint8Array, start: number, end: number, size: number): 
  * began before `start`, so adjacent ranges count every word exactly once.
  */
 export function countRange(buf: Uint8Array, start: number, end: number, size: number = buf.length): ByteWordTable {
-  const t = new ByteWordTable();
+  const t = new ByteWordTable(Math.min(4096, Math.max(0, Math.min(end, size) - start) >>> 1));
   t.countRange(buf, start, end, size);
   return t;
 }
