@@ -7,6 +7,7 @@ type Factory = () => Promise<Backend>;
 const FACTORIES: Record<string, Factory> = {
   process: async () => new ProcessBackend(),
   docker: async () => new (await import('./docker/docker-backend.js')).DockerBackend(),
+  vm: async () => new (await import('./vm/vm-backend.js')).VmBackend(),
 };
 
 /** Names of the real backends. */

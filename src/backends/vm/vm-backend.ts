@@ -1,0 +1,435 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeTask, type ExecutorTask } from '../../executor/protocol.js';
+import { NAME_PREFIX, session } from '../../session/session.js';
+import { stateDir } from '../../session/state-dir.js';
+import type {
+  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
+} from '../backend.js';
+import { probeAccelerator, type AccelResult } from './accel-probe.js';
+import { domainXml, guestSize, parseMetadata } from './domain-xml.js';
+import { vmImage, type VmImage } from './guest-image.js';
+import { hostFacts, type HostFacts } from './host-facts.js';
+import { InputCopies, type InputCopy } from './input-copy.js';
+import { LibvirtConnection, libvirtMessage } from './libvirt-connection.js';
+import { SerialLogReader } from './serial-log.js';
+
+/** How often the domain's state is polled (ms): after the guest said it is done, and otherwise. */
+export const DOMAIN_POLL_MS = { ending: 50, running: 500 } as const;
+
+/** How long destroy() waits for a destroyed domain to disappear (ms). */
+const GONE_TIMEOUT_MS = 15_000;
+
+/** The kernel's last console line when the guest powers itself off. */
+const POWER_DOWN = /reboot: Power down/;
+
+/** Guest kernel lines that mean its OOM killer ran. */
+const GUEST_OOM = /Out of memory: Killed process|oom-kill:/;
+
+/** Per-task and per-session files of the vm backend live here (`<stateDir>/vm`). */
+export function vmStateDir(): string {
+  return join(stateDir(), 'vm');
+}
+
+/** Folder of per-task run folders and input copies. */
+function runRoot(): string {
+  return join(vmStateDir(), 'run');
+}
+
+/** The session id in an `isolab-<session>-...` name. */
+function sessionOf(name: string): string | undefined {
+  return /^isolab-([0-9a-zA-Z]+)-/.exec(name)?.[1];
+}
+
+interface VmState {
+  name: string;
+  image: VmImage;
+  runDir: string;
+  input?: InputCopy;
+  reader?: SerialLogReader;
+  creating?: Promise<unknown>;
+  created: boolean;
+  rc?: number;
+  ending: boolean;
+  timedOut: boolean;
+  stopped: boolean;
+  oom: boolean;
+  gone: boolean;
+  lastLine: string;
+  timer?: NodeJS.Timeout;
+  exit: Promise<ExitResult>;
+  resolveExit: (r: ExitResult) => void;
+  wake?: () => void;
+  removeCleanup: () => void;
+  filesRemoved: boolean;
+}
+
+/**
+ * Runs each task in a transient libvirt/QEMU domain: direct kernel boot of the guest image, the root
+ * disk and the task's input as read-only virtio disks, no network, virtio-rng, the task on the kernel
+ * command line and the executor's output read back from the serial console log.
+ */
+export class VmBackend implements Backend {
+  readonly name = 'vm';
+  private readonly conn: LibvirtConnection;
+  private facts?: Promise<HostFacts>;
+  private accel?: Promise<AccelResult>;
+  private copies?: InputCopies;
+  private imagePromise?: Promise<VmImage>;
+
+  constructor(uri?: string) {
+    this.conn = new LibvirtConnection(uri);
+  }
+
+  /** The libvirt URI in use. */
+  get uri(): string {
+    return this.conn.uri;
+  }
+
+  /** The shared libvirt connection (tests read domain info through it). */
+  get connection(): LibvirtConnection {
+    return this.conn;
+  }
+
+  /** The guest image, looked up once per backend instance. */
+  image(): Promise<VmImage> {
+    if (!this.imagePromise) {
+      const p = vmImage();
+      this.imagePromise = p;
+      p.catch(() => {
+        if (this.imagePromise === p) this.imagePromise = undefined;
+      });
+    }
+    return this.imagePromise;
+  }
+
+  private hostFacts(): Promise<HostFacts> {
+    this.facts ??= hostFacts(this.conn.uri);
+    return this.facts;
+  }
+
+  /**
+   * The accelerator VMs run under, probed once per backend instance (and cached on disk for a short
+   * while, see accel-probe.ts). `fresh` ignores both caches and boots a new probe.
+   */
+  accelerator(fresh = false): Promise<AccelResult> {
+    if (fresh || !this.accel) {
+      const sess = session();
+      this.accel = (async () => {
+        const [image, facts] = await Promise.all([this.image(), this.hostFacts()]);
+        return probeAccelerator({
+          conn: this.conn, image, facts, dir: vmStateDir(), name: sess.name(`probe-${Date.now().toString(36)}`),
+          session: sess.id, fresh,
+        });
+      })();
+      this.accel.catch(() => {
+        this.accel = undefined;
+      });
+    }
+    return this.accel;
+  }
+
+  async fingerprint(): Promise<Fingerprint> {
+    const attributes: Record<string, string> = { 'vm.uri': this.conn.uri };
+    try {
+      await this.conn.hypervisor();
+    } catch (err) {
+      return { health: 'undetected', description: libvirtMessage(err), attributes };
+    }
+    try {
+      const facts = await this.hostFacts();
+      if (facts.libvirtVersion) attributes['vm.libvirt.version'] = facts.libvirtVersion;
+      if (facts.hypervisor) attributes['vm.hypervisor'] = facts.hypervisor;
+      if (facts.qemuVersion) attributes['vm.qemu.version'] = facts.qemuVersion;
+      if (facts.emulator) attributes['vm.emulator'] = facts.emulator;
+      attributes['vm.domainTypes'] = facts.domainTypes.join(',') || 'unknown';
+      if (facts.problems.length) attributes['vm.problems'] = facts.problems.join('; ');
+      let image: VmImage;
+      try {
+        image = await this.image();
+      } catch (err) {
+        return { health: 'unhealthy', description: `guest image: ${libvirtMessage(err)}`, attributes };
+      }
+      attributes['vm.image'] = image.id;
+      const a = await this.accelerator();
+      attributes['vm.accelerator'] = a.accelerator;
+      attributes['vm.accelerator.kvm'] = a.kvm;
+      attributes['vm.accelerator.reason'] = a.reason;
+      attributes['vm.accelerator.source'] = a.source;
+      if (a.probeMs !== undefined) attributes['vm.accelerator.probeMs'] = String(a.probeMs);
+      if (a.tcgProbeMs !== undefined) attributes['vm.accelerator.tcgProbeMs'] = String(a.tcgProbeMs);
+      if (a.accelerator === 'tcg' && a.tcgWorks === false) {
+        return { health: 'unhealthy', description: `KVM does not work and TCG did not boot either: ${a.reason}`, attributes };
+      }
+      const versions = [facts.libvirtVersion && `libvirt ${facts.libvirtVersion}`, facts.hypervisor].filter(Boolean).join(', ');
+      return { health: 'healthy', description: `${versions || 'libvirt'}; accelerator ${a.accelerator} (${a.reason})`, attributes };
+    } catch (err) {
+      return { health: 'unhealthy', description: libvirtMessage(err), attributes };
+    }
+  }
+
+  private inputCopies(): InputCopies {
+    if (!this.copies) {
+      const sess = session();
+      const copies = new InputCopies(runRoot(), sess.name('input'));
+      sess.defer('vm input copies', () => copies.clear());
+      this.copies = copies;
+    }
+    return this.copies;
+  }
+
+  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle> {
+    signal?.throwIfAborted();
+    const sess = session();
+    const [image, accel] = await Promise.all([this.image(), this.accelerator()]);
+    signal?.throwIfAborted();
+    const name = sess.name(spec.taskId);
+    const runDir = join(runRoot(), name);
+    const size = guestSize(spec.resources);
+    const limits: LimitsEnforced = {
+      cpus: true,
+      mem: size.memExact,
+      how:
+        `vm: ${size.vcpus} vCPU${size.cpuQuota !== undefined ? ` capped at ${size.cpuQuota} cores` : ''}, ${size.memMiB} MiB guest` +
+        (size.memExact ? '' : ` (asked ${spec.resources.mem} MiB)`),
+    };
+    let resolveExit!: (r: ExitResult) => void;
+    const st: VmState = {
+      name, image, runDir, created: false, ending: false, timedOut: false, stopped: false, oom: false, gone: false, lastLine: '',
+      exit: new Promise<ExitResult>((r) => (resolveExit = r)), resolveExit, removeCleanup: () => {}, filesRemoved: false,
+    };
+    const handle: TaskHandle = {
+      taskId: spec.taskId, backend: this.name, instanceId: name, limits,
+      attributes: {
+        'vm.accelerator': accel.accelerator,
+        'vm.accelerator.reason': accel.reason,
+        'vm.domainType': accel.accelerator === 'kvm' ? 'kvm' : 'qemu',
+        'vm.vcpus': String(size.vcpus),
+        'vm.memMiB': String(size.memMiB),
+        'vm.cpusRequested': String(spec.resources.cpus),
+        'vm.memRequestedMiB': String(spec.resources.mem),
+        'vm.image': image.id,
+        'vm.uri': this.conn.uri,
+      },
+      state: st,
+    };
+    st.removeCleanup = sess.defer(`vm domain ${name}`, () => this.destroy(handle));
+    try {
+      mkdirSync(runDir, { recursive: true });
+      const serialLog = join(runDir, 'serial.log');
+      const task: ExecutorTask = { ...spec.executor };
+      const disks = [{ file: image.rootDisk, target: 'vda' }];
+      if (task.input !== undefined) {
+        st.input = this.inputCopies().acquire(task.input);
+        disks.push({ file: st.input.path, target: 'vdb' });
+        task.input = image.inputDevice;
+        task.size = st.input.size;
+      }
+      const cmdline = `${image.cmdline} ${image.taskParam}=${encodeTask(task)}`;
+      const xml = domainXml({
+        name, session: sess.id, taskId: spec.taskId, accelerator: accel.accelerator, vcpus: size.vcpus, memMiB: size.memMiB,
+        cpuQuota: size.cpuQuota, kernel: image.kernel, initramfs: image.initramfs, cmdline, disks, serialLog,
+      });
+      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle));
+      st.creating = this.conn.createXml(xml);
+      await st.creating;
+      st.created = true;
+      sink.phase('created', now());
+      st.reader.start();
+    } catch (err) {
+      st.reader?.stop();
+      st.gone = true;
+      this.removeFiles(st);
+      st.removeCleanup();
+      throw new Error(`cannot start domain ${name}: ${libvirtMessage(err)}`);
+    }
+    if (spec.timeoutMs !== undefined) {
+      st.timer = setTimeout(() => {
+        st.timedOut = true;
+        void this.conn.destroy(name).catch(() => {});
+        st.wake?.();
+      }, spec.timeoutMs);
+    }
+    const onAbort = (): void => {
+      st.stopped = true;
+      void this.conn.destroy(name).catch(() => {});
+      st.wake?.();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void st.exit.then(() => signal?.removeEventListener('abort', onAbort));
+    if (signal?.aborted) onAbort();
+    void this.monitor(st, sink);
+    return handle;
+  }
+
+  private onLine(st: VmState, line: string, sink: TaskSink, handle: TaskHandle): void {
+    if (line.trim()) st.lastLine = line.trim();
+    if (line.includes(st.image.startMarker)) {
+      sink.phase('guestInit', now());
+      const up = /uptime=([0-9.]+)/.exec(line)?.[1];
+      if (up) handle.attributes['vm.guestUptimeAtInitS'] = up;
+    } else if (line.includes(st.image.endMarker)) {
+      const rc = /rc=(-?\d+)/.exec(line)?.[1];
+      if (rc !== undefined) st.rc = Number(rc);
+      st.ending = true;
+      sink.phase('guestEnd', now());
+      st.wake?.();
+    } else if (POWER_DOWN.test(line)) {
+      st.ending = true;
+      sink.phase('poweredOff', now());
+      st.wake?.();
+    } else if (GUEST_OOM.test(line)) {
+      st.oom = true;
+    }
+    sink.line(line);
+  }
+
+  private async monitor(st: VmState, sink: TaskSink): Promise<void> {
+    let errors = 0;
+    while (!st.gone) {
+      const ms = st.ending || st.timedOut || st.stopped ? DOMAIN_POLL_MS.ending : DOMAIN_POLL_MS.running;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, ms);
+        st.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      st.wake = undefined;
+      let info;
+      try {
+        info = await this.conn.info(st.name);
+        errors = 0;
+      } catch {
+        if (++errors < 20) continue;
+        info = undefined;
+      }
+      if (info && info.state !== 5) continue;
+      const at = now();
+      sink.phase('poweredOff', at);
+      if (!info) {
+        st.gone = true;
+        sink.phase('gone', at);
+      }
+    }
+    st.reader?.stop();
+    if (st.timer) clearTimeout(st.timer);
+    st.resolveExit(this.exitResult(st));
+  }
+
+  private exitResult(st: VmState): ExitResult {
+    const last = st.lastLine ? ` (last console line: ${st.lastLine.slice(0, 120)})` : '';
+    if (st.timedOut) return { exitCode: null, signal: 'SIGKILL', timedOut: true, oomKilled: st.oom, message: 'domain destroyed at its timeout' };
+    if (st.stopped) return { exitCode: st.rc ?? null, signal: st.rc === undefined ? 'SIGKILL' : undefined, timedOut: false, message: 'domain destroyed on request' };
+    if (st.rc !== undefined) return { exitCode: st.rc, timedOut: false, oomKilled: st.oom };
+    return { exitCode: null, timedOut: false, oomKilled: st.oom, message: `guest stopped without an exit code${last}` };
+  }
+
+  wait(handle: TaskHandle): Promise<ExitResult> {
+    return (handle.state as VmState).exit;
+  }
+
+  /** A guest cannot be signalled from the host: stopping a VM powers it off at once (its disks are read-only). */
+  async stop(handle: TaskHandle, _timeoutMs: number, _signal?: NodeJS.Signals): Promise<void> {
+    const st = handle.state as VmState;
+    if (st.gone) return;
+    if (!st.ending) st.stopped = true;
+    await this.conn.destroy(st.name).catch(() => {});
+    st.wake?.();
+    await st.exit;
+  }
+
+  async destroy(handle: TaskHandle): Promise<void> {
+    const st = handle.state as VmState;
+    if (st.creating) await st.creating.catch(() => {});
+    if (st.created && !st.gone) {
+      if (!st.ending && !st.timedOut) st.stopped = true;
+      await this.conn.destroy(st.name).catch(() => {});
+      st.wake?.();
+      await Promise.race([st.exit, new Promise((r) => setTimeout(r, GONE_TIMEOUT_MS).unref())]);
+    }
+    if (st.timer) clearTimeout(st.timer);
+    this.removeFiles(st);
+    st.removeCleanup();
+  }
+
+  private removeFiles(st: VmState): void {
+    if (st.filesRemoved) return;
+    st.filesRemoved = true;
+    st.input?.release();
+    rmSync(st.runDir, { recursive: true, force: true });
+  }
+
+  async stats(handle: TaskHandle): Promise<TaskStats> {
+    const st = handle.state as VmState;
+    const pid = qemuPid(st.name);
+    if (pid !== undefined) {
+      const p = procUsage(pid);
+      if (p) return { memoryBytes: p.rssBytes, cpuMs: p.cpuMs, pids: [pid] };
+    }
+    const info = await this.conn.info(st.name).catch(() => undefined);
+    return info ? { memoryBytes: info.memory * 1024, cpuMs: info.cpuTime / 1e6, pids: [] } : { pids: [] };
+  }
+
+  async listOwned(): Promise<OwnedResource[]> {
+    const self = session().id;
+    const out: OwnedResource[] = [];
+    let names: string[] = [];
+    try {
+      names = await this.conn.domainNames();
+    } catch {
+      /* libvirt not reachable: only files */
+    }
+    for (const n of names) {
+      if (!n.startsWith(NAME_PREFIX)) continue;
+      let s = sessionOf(n);
+      const xml = await this.conn.xml(n).catch(() => undefined);
+      if (xml) s = parseMetadata(xml).session ?? s;
+      if (s !== self) out.push({ backend: this.name, kind: 'domain', id: n, session: s });
+    }
+    let files: string[] = [];
+    try {
+      files = readdirSync(runRoot());
+    } catch {
+      /* none */
+    }
+    for (const f of files) {
+      if (!f.startsWith(NAME_PREFIX)) continue;
+      const s = sessionOf(f);
+      if (s !== self) out.push({ backend: this.name, kind: 'file', id: join(runRoot(), f), session: s });
+    }
+    return out;
+  }
+
+  async removeOwned(r: OwnedResource): Promise<void> {
+    if (r.kind === 'domain') {
+      await this.conn.destroy(r.id);
+      return;
+    }
+    if (r.kind === 'file' && r.id.startsWith(runRoot() + '/')) rmSync(r.id, { recursive: true, force: true });
+  }
+}
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The qemu process of a running domain on this host, from libvirt's pid file. */
+export function qemuPid(name: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(`/run/libvirt/qemu/${name}.pid`, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function procUsage(pid: number): { cpuMs: number; rssBytes: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / 100, rssBytes: Number(f[21]) * 4096 };
+  } catch {
+    return undefined;
+  }
+}
