@@ -11,13 +11,14 @@ mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
 task=
-for word in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for word in $cmdline; do
   case "$word" in
     isolab.task=*) task="${word#isolab.task=}" ;;
   esac
 done
 read -r up _ </proc/uptime
-echo "@isolab-guest start uptime=$up"
+printf "\n@isolab-guest start uptime=%s\n" "$up"
 /usr/local/bin/node /opt/isolab/dist/executor/main.js "$task"
 rc=$?
 read -r up _ </proc/uptime
