@@ -4,7 +4,7 @@ import { decodeMessage, type ExecutorTask, type ReadyMessage, type ResultMessage
 import type { Master } from '../master/master.js';
 import type { Resources } from '../master/resources.js';
 import type { TaskState } from '../master/task-state.js';
-import type { AgentDriver, AgentInfo, LaunchedTask } from '../master/types.js';
+import type { AgentDriver, AgentInfo, LaunchedTask, TaskStatus } from '../master/types.js';
 
 /** What an agent attaches to a task's terminal status update. */
 export interface TaskResultData {
@@ -40,6 +40,9 @@ export class LocalAgent implements AgentDriver {
   /** Id the master gave this agent. */
   id = '';
   private readonly running = new Map<string, Running>();
+  private connected = true;
+  private removed = false;
+  private held: TaskStatus[] = [];
 
   constructor(
     private readonly master: Master,
@@ -69,16 +72,52 @@ export class LocalAgent implements AgentDriver {
     }
   }
 
+  /** Answers the master's health check, unless disconnected or removed. */
+  ping(): void {
+    if (this.connected && !this.removed) this.master.pong(this.id);
+  }
+
+  /** The master removed this agent: kills every task; nothing more is reported. */
+  shutdown(_reason?: string): void {
+    this.removed = true;
+    this.held = [];
+    for (const taskId of [...this.running.keys()]) this.kill(taskId);
+  }
+
+  /**
+   * Simulates a network partition (for failure tests): pings go unanswered and status updates are
+   * held back until reconnect(). Tasks keep running.
+   */
+  disconnect(): void {
+    this.connected = false;
+  }
+
+  /** Ends a partition: held status updates are sent, in order. */
+  reconnect(): void {
+    this.connected = true;
+    const held = this.held;
+    this.held = [];
+    if (!this.removed) for (const s of held) this.master.statusUpdate(s);
+  }
+
+  /** True until the master removes the agent. */
+  get registered(): boolean {
+    return !this.removed && this.id !== '';
+  }
+
   /** Tasks running now. */
   get activeTasks(): number {
     return this.running.size;
   }
 
   private update(task: LaunchedTask, state: TaskState, message?: string, data?: TaskResultData): void {
-    this.master.statusUpdate({
+    if (this.removed) return;
+    const status: TaskStatus = {
       taskId: task.taskId, frameworkId: task.frameworkId, agentId: this.id, state, uuid: randomUUID(),
       timestamp: this.master.clock.now(), message, data,
-    });
+    };
+    if (this.connected) this.master.statusUpdate(status);
+    else this.held.push(status);
   }
 
   private async run(task: LaunchedTask, r: Running): Promise<void> {

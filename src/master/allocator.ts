@@ -23,20 +23,41 @@ export interface AllocatorOptions {
 }
 
 interface AgentSlot {
+  id: string;
   total: Resources;
   allocated: Resources;
-  active: boolean;
+}
+
+/** A decline filter, after Mesos' RefusedOfferFilter: hides resources contained in `resources` until `until`. */
+interface Filter {
+  resources: Resources;
+  until: number;
 }
 
 interface FrameworkSlot {
   suppressed: boolean;
-  filters: Map<string, { resources: Resources; until: number }>;
+  filters: Map<string, Filter>;
+}
+
+/** Allocator counters, for metrics. */
+export interface AllocatorStats {
+  /** Agents known. */
+  agents: number;
+  /** Agents with allocatable free resources. */
+  freeAgents: number;
+  /** Frameworks known. */
+  frameworks: number;
+  /** Suppressed frameworks. */
+  suppressed: number;
+  /** Decline filters held (live or not yet seen expired). */
+  filters: number;
 }
 
 /**
  * The hierarchical allocator's core, after Mesos: per run, each agent's free resources go to the
  * first framework in sorter order that is not suppressed and has no filter hiding them.
  * Offered resources count as allocated until declined, rescinded or the tasks using them end.
+ * Only agents with free resources are visited, so a run costs O(free agents), not O(agents).
  */
 export class Allocator {
   private readonly clock: Clock;
@@ -44,7 +65,8 @@ export class Allocator {
   private readonly random: () => number;
   private readonly agents = new Map<string, AgentSlot>();
   private readonly frameworks = new Map<string, FrameworkSlot>();
-  private readonly free = new Set<string>();
+  private readonly free = new Set<AgentSlot>();
+  private filterCount = 0;
 
   constructor(opts: AllocatorOptions) {
     this.clock = opts.clock;
@@ -60,9 +82,10 @@ export class Allocator {
   /** An agent joined with these total resources. */
   addAgent(agentId: string, total: Resources): void {
     if (this.agents.has(agentId)) throw new Error(`agent ${agentId} already known`);
-    this.agents.set(agentId, { total: { ...total }, allocated: { ...NONE }, active: true });
+    const slot: AgentSlot = { id: agentId, total: { ...total }, allocated: { ...NONE } };
+    this.agents.set(agentId, slot);
     this.sorter.addTotal(total);
-    this.touch(agentId);
+    this.touch(slot);
   }
 
   /** An agent left; its resources leave the pool. Callers recover its frameworks' allocations first. */
@@ -70,33 +93,43 @@ export class Allocator {
     const a = this.agents.get(agentId);
     if (!a) return;
     this.agents.delete(agentId);
-    this.free.delete(agentId);
+    this.free.delete(a);
     this.sorter.removeTotal(a.total);
-    for (const f of this.frameworks.values()) f.filters.delete(agentId);
+    for (const f of this.frameworks.values()) if (f.filters.delete(agentId)) this.filterCount--;
   }
 
   /** A framework registered. */
   addFramework(frameworkId: string, weight = 1): void {
+    if (this.frameworks.has(frameworkId)) throw new Error(`framework ${frameworkId} already known`);
     this.frameworks.set(frameworkId, { suppressed: false, filters: new Map() });
     this.sorter.add(frameworkId, weight);
   }
 
   /** A framework left; callers recover its allocations first. */
   removeFramework(frameworkId: string): void {
+    const f = this.frameworks.get(frameworkId);
+    if (!f) return;
+    this.filterCount -= f.filters.size;
     this.frameworks.delete(frameworkId);
     this.sorter.remove(frameworkId);
   }
 
-  /** Stops offers to a framework until revive(). */
+  /** Stops offers to a framework until revive(); it leaves the sorter's order, so runs skip it at no cost. */
   suppress(frameworkId: string): void {
-    this.fw(frameworkId).suppressed = true;
+    const f = this.fw(frameworkId);
+    if (f.suppressed) return;
+    f.suppressed = true;
+    this.sorter.deactivate(frameworkId);
   }
 
   /** Resumes offers to a framework and clears its filters, as Mesos' REVIVE does. */
   revive(frameworkId: string): void {
     const f = this.fw(frameworkId);
-    f.suppressed = false;
+    this.filterCount -= f.filters.size;
     f.filters.clear();
+    if (!f.suppressed) return;
+    f.suppressed = false;
+    this.sorter.activate(frameworkId);
   }
 
   /** True when the framework is suppressed. */
@@ -104,21 +137,26 @@ export class Allocator {
     return this.fw(frameworkId).suppressed;
   }
 
-  /** Hides offers on this agent that fit inside `resources`, for `seconds`. */
-  addFilter(frameworkId: string, agentId: string, resources: Resources, seconds: number): void {
-    if (!(seconds > 0)) return;
-    this.fw(frameworkId).filters.set(agentId, { resources: { ...resources }, until: this.clock.now() + seconds * 1000 });
+  /** Changes a framework's weight (weighted DRF). */
+  setWeight(frameworkId: string, weight: number): void {
+    this.fw(frameworkId);
+    this.sorter.setWeight(frameworkId, weight);
   }
 
-  /** True when a live filter of the framework hides `resources` on the agent. */
+  /**
+   * Hides offers on this agent whose resources fit inside `resources`, for `seconds`. As in Mesos,
+   * a later offer with more (e.g. after a task on the agent ended) is not hidden.
+   */
+  addFilter(frameworkId: string, agentId: string, resources: Resources, seconds: number): void {
+    if (!(seconds > 0)) return;
+    const f = this.fw(frameworkId);
+    if (!f.filters.has(agentId)) this.filterCount++;
+    f.filters.set(agentId, { resources: { ...resources }, until: this.clock.now() + seconds * 1000 });
+  }
+
+  /** True when a live filter of the framework hides `resources` on the agent; expired filters are dropped. */
   isFiltered(frameworkId: string, agentId: string, resources: Resources): boolean {
-    const f = this.fw(frameworkId).filters.get(agentId);
-    if (!f) return false;
-    if (this.clock.now() >= f.until) {
-      this.fw(frameworkId).filters.delete(agentId);
-      return false;
-    }
-    return contains(f.resources, resources);
+    return this.filtered(this.fw(frameworkId), agentId, resources);
   }
 
   /** Resources allocated to a framework come back (declined, rescinded, unused, or a task ended). */
@@ -127,7 +165,7 @@ export class Allocator {
     const a = this.agents.get(agentId);
     if (!a) return;
     a.allocated = subtract(a.allocated, r);
-    this.touch(agentId);
+    this.touch(a);
   }
 
   /** Free resources of an agent. */
@@ -147,42 +185,59 @@ export class Allocator {
     return this.free.size;
   }
 
-  /** One allocation run: decides who gets each agent's free resources. */
+  /** Counts for metrics. */
+  stats(): AllocatorStats {
+    let suppressed = 0;
+    for (const f of this.frameworks.values()) if (f.suppressed) suppressed++;
+    return { agents: this.agents.size, freeAgents: this.free.size, frameworks: this.frameworks.size, suppressed, filters: this.filterCount };
+  }
+
+  /** One allocation run: decides who gets each free agent's resources, visiting agents in random order. */
   allocate(): Allocation[] {
     const out: Allocation[] = [];
     if (this.free.size === 0 || this.frameworks.size === 0) return out;
-    const ids = [...this.free];
-    for (let i = ids.length - 1; i > 0; i--) {
+    const slots = [...this.free];
+    for (let i = slots.length - 1; i > 0; i--) {
       const j = Math.floor(this.random() * (i + 1));
-      const t = ids[i]!;
-      ids[i] = ids[j]!;
-      ids[j] = t;
+      const t = slots[i]!;
+      slots[i] = slots[j]!;
+      slots[j] = t;
     }
-    for (const agentId of ids) {
-      const a = this.agents.get(agentId)!;
+    const sorted = this.sorter.sortedClients ? () => this.sorter.sortedClients!() : () => this.sorter.sort().map((name) => ({ name }));
+    for (const a of slots) {
       const avail = subtract(a.total, a.allocated);
       if (!isAllocatable(avail)) {
-        this.free.delete(agentId);
+        this.free.delete(a);
         continue;
       }
-      const order = this.sorter.sortedClients ? this.sorter.sortedClients() : this.sorter.sort().map((name) => ({ name }));
-      for (const { name } of order) {
+      for (const { name } of sorted()) {
         const f = this.frameworks.get(name);
-        if (!f || f.suppressed || this.isFiltered(name, agentId, avail)) continue;
+        if (!f || f.suppressed) continue;
+        if (f.filters.size > 0 && this.filtered(f, a.id, avail)) continue;
         a.allocated = add(a.allocated, avail);
-        this.free.delete(agentId);
+        this.free.delete(a);
         this.sorter.allocated(name, avail);
-        out.push({ frameworkId: name, agentId, resources: avail });
+        out.push({ frameworkId: name, agentId: a.id, resources: avail });
         break;
       }
     }
     return out;
   }
 
-  private touch(agentId: string): void {
-    const a = this.agents.get(agentId);
-    if (a && isAllocatable(subtract(a.total, a.allocated))) this.free.add(agentId);
-    else this.free.delete(agentId);
+  private filtered(f: FrameworkSlot, agentId: string, resources: Resources): boolean {
+    const filter = f.filters.get(agentId);
+    if (!filter) return false;
+    if (this.clock.now() >= filter.until) {
+      f.filters.delete(agentId);
+      this.filterCount--;
+      return false;
+    }
+    return contains(filter.resources, resources);
+  }
+
+  private touch(a: AgentSlot): void {
+    if (isAllocatable(subtract(a.total, a.allocated))) this.free.add(a);
+    else this.free.delete(a);
   }
 
   private fw(frameworkId: string): FrameworkSlot {

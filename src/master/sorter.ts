@@ -101,10 +101,11 @@ export class DrfSorter implements Sorter {
     this.reposition(c);
   }
 
+  /** Only marks the order stale: resources come back one task at a time between runs, so one sort per run is cheaper. */
   unallocated(client: string, r: Resources): void {
     const c = this.get(client);
     c.alloc = subtract(c.alloc, r);
-    this.reposition(c);
+    this.stale = true;
   }
 
   allocation(client: string): Resources {

@@ -113,6 +113,13 @@ export interface AgentDriver {
   launch(task: LaunchedTask): void;
   /** Kills a task; the agent answers with a `killed` update. */
   kill(taskId: string): void;
+  /**
+   * Health check, after Mesos' PING: a live agent answers with `master.pong(agentId)`. Agents without
+   * this method are not health-checked.
+   */
+  ping?(): void;
+  /** The master removed the agent (missed pings, or on request): stop every task, report nothing more. */
+  shutdown?(reason: string): void;
 }
 
 /** What an agent says about itself when registering. */
