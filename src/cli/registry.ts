@@ -4,6 +4,8 @@ import { doctorCommand } from './commands/doctor.js';
 import { imageCommand } from './commands/image.js';
 import { reapCommand } from './commands/reap.js';
 import { wordcountCommand } from './commands/wordcount.js';
+import { simulateCommand } from './commands/simulate.js';
+import { masterCommand } from './commands/master.js';
 
 /** Every `isolab` sub-command, in help order. */
-export const COMMANDS: Command[] = [wordcountCommand, doctorCommand, corpusCommand, imageCommand, reapCommand];
+export const COMMANDS: Command[] = [wordcountCommand, doctorCommand, corpusCommand, imageCommand, reapCommand, simulateCommand, masterCommand];
