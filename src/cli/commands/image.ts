@@ -46,7 +46,7 @@ export const imageCommand: Command = {
         if (json) out(JSON.stringify(info));
         else {
           out(`${info.built ? 'built' : 'up to date'}: ${info.id} (node ${info.nodeVersion})`);
-          out(`  docker  ${info.dockerImageId ? `${info.dockerTag} ${info.dockerImageId.slice(7, 19)}` : `not made: ${info.dockerSkipped ?? 'no engine'}`}`);
+          out(`  docker  ${info.dockerSkipped ? `not made or checked: ${info.dockerSkipped}` : `${info.dockerTag} ${info.dockerImageId?.slice(7, 19) ?? ''}`}`);
           out(`  disk    ${info.rootDisk} (${(info.rootDiskBytes / 2 ** 20).toFixed(0)} MiB)`);
           out(`  kernel  ${info.kernel ? `${info.kernel} (${info.kernelVersion})` : `none: ${info.noKernel}`}`);
           if (info.initramfs) out(`  initrd  ${info.initramfs} (modules: ${info.modules.join(' ')})`);
