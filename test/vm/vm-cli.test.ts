@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LibvirtConnection } from '../../src/backends/vm/libvirt-connection.js';
+import { VmBackend, vmStateDir } from '../../src/backends/vm/vm-backend.js';
+import { ensureImage } from '../../src/image/index.js';
+import { generateCorpus } from '../../src/workload/corpus.js';
+import { ISOLAB, isolab, tempDir } from '../cli/helpers.js';
+
+const conn = new LibvirtConnection();
+const domainsOf = async (sessionId: string): Promise<string[]> =>
+  (await conn.domainNames()).filter((n) => n.startsWith(`isolab-${sessionId}-`));
+const filesOf = (sessionId: string): string[] => {
+  try {
+    return readdirSync(join(vmStateDir(), 'run')).filter((f) => f.startsWith(`isolab-${sessionId}-`));
+  } catch {
+    return [];
+  }
+};
+const sid = (what: string): string => `vm${what}${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
+describe.concurrent('isolab wordcount --backend vm', () => {
+  let input: string;
+
+  beforeAll(async () => {
+    await ensureImage({ docker: false });
+    await new VmBackend().accelerator();
+    input = join(tempDir(), 'small.txt');
+    writeFileSync(input, generateCorpus({ bytes: 30_000, seed: 11 }));
+  }, 180_000);
+
+  for (const p of [1, 2, 3]) {
+    it(`gives the same sha256 as the process backend for P=${p}`, async () => {
+      const s = sid(`p${p}`);
+      const [proc, vm] = await Promise.all([
+        isolab(['wordcount', '--input', input, '-p', String(p), '--json']),
+        isolab(
+          ['wordcount', '--input', input, '-p', String(p), '--backend', 'vm', '--json', '--resources', 'cpus:3;mem:1024',
+            '--task-resources', 'cpus:1;mem:256', '--timeout', '200'],
+          { ISOLAB_SESSION: s }, 230_000,
+        ),
+      ]);
+      expect(proc.code, proc.stderr).toBe(0);
+      expect(vm.code, vm.stderr).toBe(0);
+      const a = JSON.parse(proc.stdout) as { sha256: string; words: number };
+      const b = JSON.parse(vm.stdout) as { sha256: string; words: number; attempts: number; attributes: Record<string, string> };
+      expect(b.sha256).toBe(a.sha256);
+      expect(b.words).toBe(a.words);
+      expect(b.attempts).toBe(p);
+      expect(b.attributes['vm.accelerator']).toBe('tcg');
+      expect(await domainsOf(s)).toEqual([]);
+      expect(filesOf(s)).toEqual([]);
+    }, 240_000);
+  }
+
+  it('SIGINT mid-job leaves no domain and no per-task file', async () => {
+    const s = sid('int');
+    const child = spawn(ISOLAB, ['wordcount', '--input', input, '-p', '2', '--backend', 'vm', '--resources', 'cpus:2;mem:1024',
+      '--task-resources', 'cpus:1;mem:256'], { env: { ...process.env, ISOLAB_SESSION: s }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    const deadline = Date.now() + 60_000;
+    while ((await domainsOf(s)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await domainsOf(s)).not.toEqual([]);
+    expect(filesOf(s)).not.toEqual([]);
+    child.kill('SIGINT');
+    const code = await closed;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/SIGINT received, cleaning up/);
+    expect(await domainsOf(s)).toEqual([]);
+    expect(filesOf(s)).toEqual([]);
+  }, 120_000);
+});
