@@ -1,0 +1,177 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../../executor/paths.js';
+import { defaultBackends, unknownBackends } from '../../experiments/backends.js';
+import type { InputFile } from '../../experiments/context.js';
+import { steadyAvailableMemory } from '../../experiments/memory.js';
+import { readResults } from '../../experiments/results-store.js';
+import { runExperiments } from '../../experiments/runner.js';
+import { defaultBudgetBytes, EXPERIMENT_DEFAULTS, makeSettings, MiB, type RunDefaults } from '../../experiments/settings.js';
+import { EXPERIMENTS, type ExperimentName, type ResultsFile, type RunSettings } from '../../experiments/types.js';
+import { summaryLines } from '../../report/render.js';
+import { writeReport } from '../../report/write-report.js';
+import { session } from '../../session/session.js';
+import { installSignalCleanup } from '../../session/signals.js';
+import { int, list, num, parseFlags, str, type Command, type Parsed } from '../command.js';
+import { RuntimeError, UsageError } from '../errors.js';
+import { checkInputFile } from '../input.js';
+
+/** Flags shared by `experiment` and `lab`. */
+export const RUN_FLAGS = {
+  backends: { type: 'string' }, repeat: { type: 'string' }, warmup: { type: 'string' }, parallelism: { type: 'string' },
+  'throughput-repeat': { type: 'string' }, input: { type: 'string' }, size: { type: 'string' }, out: { type: 'string' },
+  'density-steps': { type: 'string' }, 'vm-density-steps': { type: 'string' }, 'mem-budget': { type: 'string' },
+  'sampler-hz': { type: 'string' },
+} as const;
+
+/** The options text shared by `experiment` and `lab`, with the given defaults. */
+export function runOptionsHelp(d: RunDefaults, outDefault: string): string {
+  return `  --backends LIST         backends to compare (default: ${defaultBackends().join(',')});
+                          one that is not registered or not healthy is reported as SKIPPED, with the reason
+  --repeat N              measured start-up runs per backend (default: ${d.repeat})
+  --warmup N              warm-up start-up runs per backend, not in the statistics (default: ${d.warmup})
+  --parallelism LIST      throughput map tasks, e.g. 1,2,4 (default: ${d.parallelism.join(',')})
+  --throughput-repeat N   wordcount jobs per backend and parallelism (default: ${d.throughputRepeat})
+  --input FILE            throughput input file
+  --size MB               or: generate a corpus of this many MB (10^6 bytes) (default: ${d.sizeMb})
+  --density-steps LIST    idle instances per density step (default: ${d.densitySteps.join(',')})
+  --vm-density-steps LIST density steps of the vm backend (default: ${d.densityStepsVm.join(',')})
+  --mem-budget MiB        memory for all instances of one density step (default: half the available, at most ${d.maxBudgetMiB})
+  --sampler-hz N          CPU/memory samples per second during throughput jobs (default: ${d.samplerHz})
+  --out DIR               output folder (default: ${outDefault})
+  -h, --help              show this help`;
+}
+
+const HELP = `Usage: isolab experiment startup|density|throughput|all [options]
+
+Measures what isolation costs on each backend (process, docker, vm) and writes DIR/results.json
+(raw samples and summaries, rewritten after each configuration), results.csv, report.md and SVG charts.
+
+  startup     cold start of one executor through the master: offer → accept → instance started →
+              executor ready → first result → exit → cleaned up; warm-up, then N measured runs
+  density     K idle executors per backend, K rising until the memory budget, the last step or a
+              failed launch: PSS per instance, host available memory drop, launch rate serial/parallel
+  throughput  wordcount at each parallelism: job time split into start-up and steady state, MB/s,
+              speed-up vs P=1, host CPU % and memory sampled at ~10 Hz
+  all         the three, in that order
+
+Options:
+${runOptionsHelp(EXPERIMENT_DEFAULTS, 'reports/latest')}
+
+Progress (what runs, n of N, ETA) goes to stderr. SIGINT/SIGTERM stops the run: results.json keeps
+what finished (marked interrupted), the report is rendered from it, and every instance is removed.
+Exit status: 0 done, 1 the run failed, 2 bad usage (bad flag, unknown backend, missing input).`;
+
+function intList(p: Parsed, name: string, dflt: readonly number[], min = 1, max = 1024): number[] {
+  return list(p, name, dflt.map(String)).map((s) => {
+    const n = /^\d+$/.test(s) ? Number(s) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} takes integers from ${min} to ${max}, got "${s}"`);
+    return n;
+  });
+}
+
+/** A parsed and validated run: settings, output folder and input. */
+export interface PreparedRun {
+  /** Settings of the run. */
+  settings: RunSettings;
+  /** Absolute output folder (created). */
+  outDir: string;
+  /** Throughput input file, when one was given. */
+  inputFile?: InputFile;
+}
+
+/** Validates the shared flags (UsageError on anything wrong) and creates the output folder. */
+export async function prepareRun(p: Parsed, experiments: ExperimentName[], d: RunDefaults, outDefault: string): Promise<PreparedRun> {
+  const backends = list(p, 'backends', defaultBackends());
+  const unknown = unknownBackends(backends);
+  if (unknown.length > 0) throw new UsageError(`unknown backend "${unknown[0]}" (known: ${defaultBackends().join(', ')})`);
+  if (new Set(backends).size !== backends.length) throw new UsageError('--backends lists a backend twice');
+  if (str(p, 'input') !== undefined && str(p, 'size') !== undefined) throw new UsageError('give --input FILE or --size MB, not both');
+  const repeat = int(p, 'repeat', d.repeat);
+  const warmup = int(p, 'warmup', d.warmup, 0);
+  const throughputRepeat = int(p, 'throughput-repeat', d.throughputRepeat);
+  const parallelism = intList(p, 'parallelism', d.parallelism, 1, 64);
+  const densitySteps = intList(p, 'density-steps', d.densitySteps, 1, 512);
+  const vmSteps = intList(p, 'vm-density-steps', d.densityStepsVm, 1, 512);
+  const samplerHz = num(p, 'sampler-hz', d.samplerHz, 0.1);
+  if (samplerHz > 100) throw new UsageError(`--sampler-hz must be at most 100, got "${samplerHz}"`);
+  let inputFile: InputFile | undefined;
+  const inputPath = str(p, 'input');
+  if (inputPath !== undefined) {
+    const f = checkInputFile(inputPath);
+    if (f.size === 0) throw new UsageError(`${inputPath}: empty file`);
+    inputFile = { path: f.path, bytes: f.size, description: `file ${f.path.split('/').pop()}` };
+  }
+  const sizeMb = num(p, 'size', d.sizeMb, 0.000001);
+  const inputBytes = inputFile?.bytes ?? Math.round(sizeMb * 1e6);
+  const budgetGiven = str(p, 'mem-budget');
+  const memBudgetBytes = budgetGiven !== undefined ? num(p, 'mem-budget', 0, 1) * MiB : defaultBudgetBytes(await steadyAvailableMemory());
+  const outDir = resolve(str(p, 'out') ?? join(repoRoot(), outDefault));
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`cannot create ${outDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const settings = makeSettings({
+    experiments, backends, repeat, warmup, throughputRepeat, parallelism, inputBytes,
+    input: inputFile?.description ?? `generated corpus, ${sizeMb} MB, seed 1`,
+    densitySteps, densityStepsByBackend: { vm: vmSteps }, memBudgetBytes, samplerHz,
+  });
+  return { settings, outDir, inputFile };
+}
+
+/** Runs a prepared run with signal cleanup, then renders the report; `after` runs on every ending (dated copies). */
+export async function executeRun(run: PreparedRun, after?: (dir: string) => void): Promise<number> {
+  const sess = session();
+  const abort = new AbortController();
+  const log = (l: string): void => void process.stderr.write(l + '\n');
+  const render = async (): Promise<ResultsFile> => {
+    const res = readResults(run.outDir);
+    const w = await writeReport(run.outDir, res);
+    for (const e of w.chartErrors) log(`isolab: chart not rendered: ${e}`);
+    after?.(run.outDir);
+    return res;
+  };
+  const undoRender = sess.defer('render the report of the interrupted run', async () => {
+    await render();
+    log(`isolab: results so far in ${join(run.outDir, 'results.json')}, report in ${join(run.outDir, 'report.md')}`);
+  });
+  const uninstall = installSignalCleanup(sess, abort, log);
+  try {
+    log(`isolab: session ${sess.id}; writing ${run.outDir}`);
+    try {
+      await runExperiments({ outDir: run.outDir, settings: run.settings, inputFile: run.inputFile, signal: abort.signal, log });
+    } catch (err) {
+      if (abort.signal.aborted) throw err;
+      undoRender();
+      await render().catch(() => undefined);
+      throw new RuntimeError(`experiment failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    undoRender();
+    const res = await render();
+    process.stdout.write([`report: ${join(run.outDir, 'report.md')}`, ...summaryLines(res).map((l) => `  ${l}`)].join('\n') + '\n');
+    return 0;
+  } finally {
+    uninstall();
+    const sessionCleanups = await sess.close();
+    for (const e of sessionCleanups) log(`isolab: cleanup: ${e}`);
+  }
+}
+
+export const experimentCommand: Command = {
+  name: 'experiment',
+  summary: 'measure start-up, density and throughput per backend; write results and a report',
+  help: HELP,
+  async run(argv) {
+    const p = parseFlags(argv, RUN_FLAGS, true);
+    const [which, ...extra] = p.positionals;
+    if (!which) throw new UsageError('which experiment? startup, density, throughput or all');
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (which !== 'all' && !(EXPERIMENTS as readonly string[]).includes(which)) {
+      throw new UsageError(`unknown experiment "${which}" (startup, density, throughput or all)`);
+    }
+    const experiments = which === 'all' ? [...EXPERIMENTS] : [which as ExperimentName];
+    const run = await prepareRun(p, experiments, EXPERIMENT_DEFAULTS, 'reports/latest');
+    return executeRun(run);
+  },
+};

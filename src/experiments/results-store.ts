@@ -1,0 +1,76 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESULTS_SCHEMA, type ResultsFile, type RunStatus } from './types.js';
+
+/** File name of the raw results in a run's folder. */
+export const RESULTS_FILE = 'results.json';
+
+/** Writes `text` to `path` atomically: a temp file beside it, fsync, rename. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Holds a run's results and rewrites results.json atomically on every save, so a stopped run keeps what it measured. */
+export class ResultsStore {
+  /** Path of results.json. */
+  readonly path: string;
+  private readonly t0 = performance.now();
+
+  constructor(
+    /** The run's folder. */
+    readonly dir: string,
+    /** The results, mutated in place by the experiments. */
+    readonly data: ResultsFile,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, RESULTS_FILE);
+  }
+
+  /** Rewrites results.json with the current data. */
+  save(): void {
+    this.data.updatedAt = new Date().toISOString();
+    this.data.elapsedSeconds = Math.round((performance.now() - this.t0) / 10) / 100;
+    writeFileAtomic(this.path, JSON.stringify(this.data, null, 1) + '\n');
+  }
+
+  /** Sets the run's status (and reason) and saves. */
+  finish(status: RunStatus, reason?: string): void {
+    this.data.status = status;
+    if (reason) this.data.statusReason = reason;
+    else delete this.data.statusReason;
+    this.save();
+  }
+}
+
+/** Reads and checks a results.json (a file, or the folder holding one); throws a one-line Error when unusable. */
+export function readResults(pathOrDir: string): ResultsFile {
+  const path = pathOrDir.endsWith('.json') ? pathOrDir : join(pathOrDir, RESULTS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : code ?? 'cannot read'}`);
+  }
+  let data: ResultsFile;
+  try {
+    data = JSON.parse(text) as ResultsFile;
+  } catch {
+    throw new Error(`${path}: not valid JSON`);
+  }
+  if (!data || data.schema !== RESULTS_SCHEMA) throw new Error(`${path}: not an isolab results file (schema ${RESULTS_SCHEMA})`);
+  return data;
+}

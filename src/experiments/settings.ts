@@ -1,0 +1,97 @@
+import type { Resources } from '../master/resources.js';
+import type { ExperimentName, RunSettings } from './types.js';
+
+/** MiB in bytes. */
+export const MiB = 2 ** 20;
+
+/** Defaults a command runs experiments with. */
+export interface RunDefaults {
+  /** Measured start-up runs per backend. */
+  repeat: number;
+  /** Warm-up start-up runs per backend. */
+  warmup: number;
+  /** Wordcount jobs per backend and parallelism. */
+  throughputRepeat: number;
+  /** Parallelisms. */
+  parallelism: readonly number[];
+  /** Generated throughput input (MB). */
+  sizeMb: number;
+  /** Start-up input (bytes). */
+  startupInputBytes: number;
+  /** Density steps. */
+  densitySteps: readonly number[];
+  /** Density steps of the vm backend. */
+  densityStepsVm: readonly number[];
+  /** Sampling rate (Hz). */
+  samplerHz: number;
+  /** Start-up task resources. */
+  startupResources: Readonly<Resources>;
+  /** Density instance resources. */
+  densityResources: Readonly<Resources>;
+  /** Throughput task memory (MiB). */
+  throughputMemMiB: number;
+  /** Largest default density budget (MiB). */
+  maxBudgetMiB: number;
+}
+
+/** Default settings of `isolab experiment` (a thorough run). */
+export const EXPERIMENT_DEFAULTS: RunDefaults = {
+  repeat: 10,
+  warmup: 2,
+  throughputRepeat: 3,
+  parallelism: [1, 2, 4],
+  sizeMb: 16,
+  startupInputBytes: 64 * 1024,
+  densitySteps: [1, 2, 4, 8, 16],
+  densityStepsVm: [1, 2, 4],
+  samplerHz: 10,
+  startupResources: { cpus: 1, mem: 256 },
+  densityResources: { cpus: 0.5, mem: 256 },
+  throughputMemMiB: 512,
+  maxBudgetMiB: 8192,
+};
+
+/**
+ * Defaults of `isolab lab`, chosen to finish within 20 minutes on a 2-core machine where VMs run
+ * under TCG (a VM cold start ≈ 8–12 s, counting ≈ 10× slower than on the host).
+ */
+export const LAB_DEFAULTS: RunDefaults = {
+  ...EXPERIMENT_DEFAULTS,
+  repeat: 10,
+  warmup: 1,
+  throughputRepeat: 3,
+  sizeMb: 16,
+  densitySteps: [1, 2, 4, 8, 16],
+  densityStepsVm: [1, 2, 4],
+};
+
+/** The default memory budget of one density step: half the host's available memory, at most 8 GiB. */
+export function defaultBudgetBytes(availableBytes: number): number {
+  return Math.min(EXPERIMENT_DEFAULTS.maxBudgetMiB * MiB, Math.floor(availableBytes / 2));
+}
+
+/** Settings for a run, filling what is not given from `EXPERIMENT_DEFAULTS`. */
+export function makeSettings(p: Partial<RunSettings> & { experiments: ExperimentName[]; backends: string[]; memBudgetBytes: number }): RunSettings {
+  const d = EXPERIMENT_DEFAULTS;
+  return {
+    repeat: d.repeat,
+    warmup: d.warmup,
+    throughputRepeat: d.throughputRepeat,
+    parallelism: [...d.parallelism],
+    inputBytes: d.sizeMb * 1e6,
+    input: `generated corpus, ${d.sizeMb} MB, seed 1`,
+    startupInputBytes: d.startupInputBytes,
+    densitySteps: [...d.densitySteps],
+    densityStepsByBackend: { vm: [...d.densityStepsVm] },
+    samplerHz: d.samplerHz,
+    startupResources: { ...d.startupResources },
+    densityResources: { ...d.densityResources },
+    throughputMemMiB: d.throughputMemMiB,
+    ...p,
+  };
+}
+
+/** The density steps of one backend. */
+export function densityStepsFor(s: RunSettings, backend: string): number[] {
+  return s.densityStepsByBackend[backend] ?? s.densitySteps;
+}
