@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_VOCABULARY, generateCorpus } from '../workload/corpus.js';
 import { countRange } from '../workload/word-table.js';
@@ -45,29 +45,38 @@ function naiveCount(buf: Buffer): { distinct: number; total: number } {
   return { distinct: counts.size, total };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 function measure(label: string, runs: number, mb: number, fn: () => { distinct: number; total: number }): void {
   fn();
   const rates: number[] = [];
+  const cpuRates: number[] = [];
   let last = { distinct: 0, total: 0 };
   for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     last = fn();
-    const s = (performance.now() - t0) / 1000;
-    rates.push(mb / s);
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    rates.push(mb / wall);
+    cpuRates.push(mb / ((c.user + c.system) / 1e6));
   }
-  rates.sort((a, b) => a - b);
-  const median = rates.length % 2 ? rates[(rates.length - 1) / 2] : (rates[rates.length / 2 - 1] + rates[rates.length / 2]) / 2;
   const f = (x: number): string => x.toFixed(1);
   console.log(
-    `${label.padEnd(22)} median ${f(median).padStart(7)} MB/s  min ${f(rates[0])}  max ${f(rates[rates.length - 1])}` +
-      `  (words ${last.total}, distinct ${last.distinct})`,
+    `${label.padEnd(22)} median ${f(median(rates)).padStart(6)} MB/s  min ${f(Math.min(...rates))}  max ${f(Math.max(...rates))}` +
+      `  | per CPU-second ${f(median(cpuRates))} MB  (words ${last.total}, distinct ${last.distinct})`,
   );
 }
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const bytes = Math.round(args.sizeMb * 1e6);
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, node ${process.version}, ${process.arch}`);
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, node ${process.version}, ${process.arch}, load ${load}`);
   const t0 = performance.now();
   const corpus = generateCorpus({ bytes, seed: args.seed, vocabulary: args.vocabulary });
   console.log(`corpus: ${args.sizeMb} MB (1 MB = 10^6 bytes), seed ${args.seed}, vocabulary ${args.vocabulary ?? DEFAULT_VOCABULARY}, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s`);

@@ -200,8 +200,10 @@ export class ByteWordTable implements WordTable {
   }
 
   private growArena(need: number): void {
+    if (this.arenaUsed + need > 0x7fffffff) throw new RangeError('word table: distinct words exceed 2 GiB');
     let n = this.arena.length * 2;
     while (n < this.arenaUsed + need) n *= 2;
+    n = Math.min(n, 0x7fffffff);
     const a = Buffer.allocUnsafe(n);
     this.arena.copy(a, 0, 0, this.arenaUsed);
     this.arena = a;
