@@ -24,6 +24,8 @@ Options:
   --task-resources R      resources of each map task (default: 'cpus:1;mem:512')
   --timeout SECONDS       kill a map task after this long (default: 600)
   --max-retries N         retries of a failed or lost map task (default: 3)
+  --http PORT             serve the master's HTTP API on 127.0.0.1:PORT while the job runs
+                          (GET /state, /metrics/snapshot; 0 picks a free port)
   -h, --help              show this help
 
 Exit status: 0 done, 1 the job failed, 2 bad usage (missing input, bad flag, unusable backend).`;
@@ -46,7 +48,10 @@ export const wordcountCommand: Command = {
       input: { type: 'string' }, backend: { type: 'string' }, parallelism: { type: 'string', short: 'p' },
       output: { type: 'string', short: 'o' }, json: { type: 'boolean' }, resources: { type: 'string' },
       'task-resources': { type: 'string' }, timeout: { type: 'string' }, 'max-retries': { type: 'string' },
+      http: { type: 'string' },
     });
+    const httpPort = p.values.http === undefined ? undefined : int(p, 'http', 0, 0);
+    if (httpPort !== undefined && httpPort > 65535) throw new UsageError(`--http must be a port from 0 to 65535, got ${httpPort}`);
     const input = checkInputFile(str(p, 'input'));
     const parallelism = int(p, 'parallelism', 1);
     const maxRetries = int(p, 'max-retries', 3, 0);
@@ -62,6 +67,8 @@ export const wordcountCommand: Command = {
       const r = await runWordcountJob({
         input: input.path, size: input.size, parallelism, backend, taskResources, agentResources, maxRetries,
         taskTimeoutMs: Math.round(timeoutS * 1000), signal: abort.signal,
+        http: httpPort === undefined ? undefined : { port: httpPort },
+        onHttp: (url) => process.stderr.write(`isolab: master API on ${url}\n`),
       }).catch((err: unknown) => {
         throw new RuntimeError(`wordcount failed: ${err instanceof Error ? err.message : String(err)}`);
       });

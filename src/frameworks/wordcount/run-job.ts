@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { LocalAgent } from '../../agent/agent.js';
 import { detectHostResources } from '../../agent/host-resources.js';
 import type { Backend } from '../../backends/backend.js';
+import { startApiServer, type ApiServer } from '../../http/server.js';
 import { Master } from '../../master/master.js';
 import type { Resources } from '../../master/resources.js';
 import { canonicalBytes, sha256Hex, summarize, type Counts } from '../../workload/counts.js';
@@ -29,6 +30,10 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** Called with the master once it runs (e.g. to serve its HTTP API). */
   onMaster?: (m: Master) => void;
+  /** Serve the master's HTTP API (/state, /metrics/snapshot) while the job runs. */
+  http?: { port: number; host?: string };
+  /** Called with the API's base URL once it listens. */
+  onHttp?: (url: string) => void;
 }
 
 /** What a wordcount job produced. */
@@ -61,6 +66,18 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
   agent.register({ hostname: hostname(), resources: agentResources });
   master.start();
   o.onMaster?.(master);
+  let api: ApiServer | undefined;
+  if (o.http) {
+    const { port, host = '127.0.0.1' } = o.http;
+    try {
+      api = await startApiServer(master, { port, host });
+    } catch (err) {
+      agent.shutdown('job not started');
+      master.stop();
+      throw new Error(`cannot serve the master API on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    o.onHttp?.(api.url);
+  }
   const t0 = performance.now();
   const scheduler = new WordcountScheduler({
     input: o.input, size: o.size, parallelism: o.parallelism, backend: o.backend.name, taskResources: o.taskResources,
@@ -84,6 +101,7 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
     driver.teardown();
     await waitFor(() => agent.activeTasks === 0, 15_000);
     master.stop();
+    await api?.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { TaskResultData } from '../../agent/agent.js';
 import type { ExecutorTask } from '../../executor/protocol.js';
+import { isTerminal } from '../../master/task-state.js';
 import { contains, subtract, type Resources } from '../../master/resources.js';
 import type { FrameworkDriver, Offer, Scheduler, TaskStatus } from '../../master/types.js';
 import { decodeCounts, mergeCounts, type Counts } from '../../workload/counts.js';
@@ -55,7 +56,13 @@ interface MapTask {
   done: boolean;
 }
 
-/** The wordcount framework's scheduler: one map task per byte range, reduce as results arrive. */
+/**
+ * The wordcount framework's scheduler: one map task per byte range, reduce as results arrive.
+ * Failed or lost map tasks are launched again (a new task id per attempt) up to `maxRetries` times.
+ * Status updates are handled idempotently: an update for a task that is no longer live (a resent
+ * duplicate, a late `running` after the terminal update, an old attempt) is acknowledged and ignored,
+ * so each map range is merged exactly once.
+ */
 export class WordcountScheduler implements Scheduler {
   /** Resolves with the reduced counts, or rejects when a map task runs out of retries. */
   readonly outcome: Promise<WordcountOutcome>;
@@ -68,6 +75,10 @@ export class WordcountScheduler implements Scheduler {
   private readonly attempts: MapAttempt[] = [];
   private remaining: number;
   private ended = false;
+  /** Map attempts started again after a failed or lost one. */
+  retries = 0;
+  /** Status updates ignored because their task was no longer live (duplicates, late or out-of-order). */
+  ignoredUpdates = 0;
 
   constructor(private readonly job: WordcountJob) {
     this.outcome = new Promise((res, rej) => {
@@ -106,8 +117,11 @@ export class WordcountScheduler implements Scheduler {
   statusUpdate(driver: FrameworkDriver, status: TaskStatus): void {
     driver.acknowledge(status);
     const m = this.live.get(status.taskId);
-    if (!m) return;
-    if (status.state !== 'finished' && status.state !== 'failed' && status.state !== 'lost' && status.state !== 'killed') return;
+    if (!m) {
+      this.ignoredUpdates++;
+      return;
+    }
+    if (!isTerminal(status.state)) return;
     this.live.delete(status.taskId);
     const data = status.data as TaskResultData | undefined;
     this.attempts.push({ index: m.index, attempt: m.attempts, taskId: status.taskId, state: status.state, message: status.message, data });
@@ -118,9 +132,13 @@ export class WordcountScheduler implements Scheduler {
       if (--this.remaining === 0) this.finish();
       return;
     }
-    const why = status.message ?? status.state;
+    const why = status.state === 'finished' ? 'finished without a result' : `${status.state}: ${status.message ?? 'no reason given'}`;
     if (status.state === 'killed') return this.fail(`map task ${m.index} was killed: ${why}`);
-    if (m.attempts > (this.job.maxRetries ?? 3)) return this.fail(`map task ${m.index} failed ${m.attempts} times; last: ${why}`);
+    const maxRetries = this.job.maxRetries ?? 3;
+    if (m.attempts > maxRetries) {
+      return this.fail(`map task ${m.index} ran out of retries: ${m.attempts} attempts failed (--max-retries ${maxRetries}); last ${why}`);
+    }
+    this.retries++;
     this.pending.push(m);
     driver.revive();
   }
