@@ -1,5 +1,5 @@
 import { countFileRange } from '../workload/count.js';
-import { encodeCounts, tableToCounts } from '../workload/counts.js';
+import { encodeTable } from '../workload/counts.js';
 import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask } from './protocol.js';
 
 function emit(m: ExecutorMessage): void {
@@ -13,11 +13,10 @@ async function run(task: ExecutorTask): Promise<void> {
       if (task.input === undefined || task.start === undefined || task.end === undefined) throw new Error('wordcount needs input, start and end');
       const t0 = performance.now();
       const table = await countFileRange(task.input, task.start, task.end, task.size);
-      const counts = tableToCounts(table);
       const countMs = performance.now() - t0;
       emit({
         type: 'result', taskId: task.taskId, words: table.total, distinct: table.distinct,
-        bytes: Math.max(0, task.end - task.start), countMs: Math.round(countMs * 1000) / 1000, counts: encodeCounts(counts),
+        bytes: Math.max(0, task.end - task.start), countMs: Math.round(countMs * 1000) / 1000, counts: encodeTable(table),
       });
       emit({ type: 'done', taskId: task.taskId });
       return;
