@@ -17,6 +17,9 @@ import { SerialLogReader } from './serial-log.js';
 /** How often the domain's state is polled (ms): after the guest said it is done, and otherwise. */
 export const DOMAIN_POLL_MS = { ending: 50, running: 500 } as const;
 
+/** Environment variable appending kernel command line arguments to every task domain (for boot experiments). */
+export const KERNEL_ARGS_ENV = 'ISOLAB_VM_KERNEL_ARGS';
+
 /** How long destroy() waits for a destroyed domain to disappear (ms). */
 const GONE_TIMEOUT_MS = 15_000;
 
@@ -38,7 +41,7 @@ function runRoot(): string {
 
 /** The session id in an `isolab-<session>-...` name. */
 function sessionOf(name: string): string | undefined {
-  return /^isolab-([0-9a-zA-Z]+)-/.exec(name)?.[1];
+  return /^isolab-([0-9A-Za-z_.]+?)-/.exec(name)?.[1];
 }
 
 interface VmState {
@@ -225,12 +228,14 @@ export class VmBackend implements Backend {
         task.input = image.inputDevice;
         task.size = st.input.size;
       }
-      const cmdline = `${image.cmdline} ${image.taskParam}=${encodeTask(task)}`;
+      const extra = process.env[KERNEL_ARGS_ENV]?.trim();
+      const cmdline = `${image.cmdline}${extra ? ` ${extra}` : ''} ${image.taskParam}=${encodeTask(task)}`;
       const xml = domainXml({
         name, session: sess.id, taskId: spec.taskId, accelerator: accel.accelerator, vcpus: size.vcpus, memMiB: size.memMiB,
         cpuQuota: size.cpuQuota, kernel: image.kernel, initramfs: image.initramfs, cmdline, disks, serialLog,
       });
       st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle));
+      sink.phase('create', now());
       st.creating = this.conn.createXml(xml);
       await st.creating;
       st.created = true;
