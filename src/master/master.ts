@@ -82,8 +82,14 @@ interface AgentRecord {
 
 interface OfferRecord {
   offer: Offer;
+  agent: AgentRecord;
   timer?: Timer;
 }
+
+/** Where a task record keeps its agent's record, out of sight of JSON and of callers. */
+const AGENT = Symbol('agent');
+
+type TaskEntry = TaskRecord & { [AGENT]?: AgentRecord };
 
 interface Unacked {
   status: TaskStatus;
@@ -302,16 +308,14 @@ export class Master {
   /** Handles a status update from an agent (or the master itself for lost tasks). */
   statusUpdate(status: TaskStatus): void {
     const rec = this.tasks.get(status.frameworkId)?.get(status.taskId);
-    if (!rec || !this.agents.has(status.agentId)) return;
+    if (!rec) return;
+    if (isTerminal(rec.state) || (rec.state !== status.state && !canTransition(rec.state, status.state))) {
+      if (!this.agents.has(status.agentId)) return; // a removed agent's last words
+      this.counters.statusUpdates++;
+      this.counters.invalidUpdates++;
+      return;
+    }
     this.counters.statusUpdates++;
-    if (rec.state !== status.state && !canTransition(rec.state, status.state)) {
-      this.counters.invalidUpdates++;
-      return;
-    }
-    if (rec.state === status.state && isTerminal(status.state)) {
-      this.counters.invalidUpdates++;
-      return;
-    }
     this.setState(rec, status.state);
     rec.last = status;
     if (isTerminal(status.state)) {
@@ -335,7 +339,7 @@ export class Master {
         id: `offer-${++this.seq}`, frameworkId: a.frameworkId, agentId: a.agentId, hostname: agent.info.hostname,
         resources: a.resources, backends: agent.info.backends, createdAt: now,
       };
-      const rec: OfferRecord = { offer };
+      const rec: OfferRecord = { offer, agent };
       if (this.opts.offerTimeoutMs !== undefined) {
         rec.timer = this.clock.setTimer(this.opts.offerTimeoutMs, () => this.rescind(offer.id));
       }
@@ -447,7 +451,7 @@ export class Master {
 
   /** A task reached a terminal state: it leaves the live indexes; the oldest completed ones are forgotten. */
   private retire(rec: TaskRecord): void {
-    const agent = this.agents.get(rec.task.agentId);
+    const agent = (rec as TaskEntry)[AGENT];
     if (agent) removeItem(agent.live, rec);
     const fw = this.frameworks.get(rec.task.frameworkId);
     if (fw) fw.live--;
@@ -552,8 +556,7 @@ export class Master {
     rec.timer?.cancel();
     const fw = this.frameworks.get(rec.offer.frameworkId);
     if (fw) fw.offers--;
-    const agent = this.agents.get(rec.offer.agentId);
-    if (agent) removeItem(agent.offers, rec);
+    removeItem(rec.agent.offers, rec);
     return rec;
   }
 
@@ -565,7 +568,7 @@ export class Master {
     }
     this.takeOffer(offerId);
     const { offer } = rec;
-    const agent = this.agents.get(offer.agentId);
+    const agent: AgentRecord | undefined = rec.agent;
     const fw = this.frameworks.get(frameworkId);
     let table = this.tasks.get(frameworkId);
     if (!table) this.tasks.set(frameworkId, (table = new Map()));
@@ -597,7 +600,7 @@ export class Master {
       this.requestAllocation();
     }
     for (const t of accepted) {
-      const record: TaskRecord = { task: t, state: 'staging' };
+      const record: TaskEntry = { task: t, state: 'staging', [AGENT]: agent };
       this.liveStates.staging++;
       table.set(t.taskId, record);
       agent!.live.push(record);
