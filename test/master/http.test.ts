@@ -173,3 +173,35 @@ describe('isolab master (CLI)', () => {
     expect(err).toBe('isolab: stopping master\n');
   });
 });
+
+describe('runWordcountJob with http (the embedded master serves the API)', () => {
+  it('serves /state and /metrics/snapshot while the job runs, and closes the port after', async () => {
+    const { runWordcountJob } = await import('../../src/frameworks/wordcount/run-job.js');
+    const { MockBackend } = await import('../../src/backends/mock/mock-backend.js');
+    const { encodeMessage } = await import('../../src/executor/protocol.js');
+    const { encodeCounts } = await import('../../src/workload/counts.js');
+    const backend = new MockBackend({
+      runMs: 400,
+      output: (spec) => [
+        encodeMessage({ type: 'result', taskId: spec.taskId, words: 1, distinct: 1, bytes: 1, countMs: 0, counts: encodeCounts(new Map([['w', 1]])) }),
+      ],
+    });
+    let seen: Promise<[any, any]> | undefined;
+    let base = '';
+    const r = await runWordcountJob({
+      input: '/dev/null', size: 100, parallelism: 2, backend, taskResources: { cpus: 1, mem: 64 }, agentResources: { cpus: 2, mem: 512 },
+      http: { port: 0 },
+      onHttp: (url) => {
+        base = url;
+        // The job's tasks run 400 ms; ask half-way through.
+        seen = new Promise((resolve) => setTimeout(resolve, 200)).then(() => Promise.all([get(`${url}/state`), get(`${url}/metrics/snapshot`)]));
+      },
+    });
+    expect(r.counts.get('w')).toBe(2);
+    const [state, metrics] = await seen!;
+    expect(state.body.frameworks.map((f: { name: string }) => f.name)).toEqual(['wordcount']);
+    expect(state.body.agents).toHaveLength(1);
+    expect(metrics.body['master/tasks_running']).toBe(2);
+    await expect(fetch(`${base}/state`)).rejects.toThrow();
+  });
+});
