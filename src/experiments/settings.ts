@@ -53,14 +53,16 @@ export const EXPERIMENT_DEFAULTS: RunDefaults = {
 
 /**
  * Defaults of `isolab lab`, chosen to finish within 20 minutes on a 2-core machine where VMs run
- * under TCG (a VM cold start ≈ 8–12 s, counting ≈ 10× slower than on the host).
+ * under TCG: a VM cold start there takes 12–30 s through the master and the guest counts at
+ * ≈ 0.5 MB/s, so VMs get density steps up to 4 only and the throughput input is 8 MB (≈ 12 min
+ * on a quiet machine, measured; about twice that when the host is busy with other work).
  */
 export const LAB_DEFAULTS: RunDefaults = {
   ...EXPERIMENT_DEFAULTS,
   repeat: 10,
   warmup: 1,
   throughputRepeat: 3,
-  sizeMb: 16,
+  sizeMb: 8,
   densitySteps: [1, 2, 4, 8, 16],
   densityStepsVm: [1, 2, 4],
 };

@@ -15,8 +15,14 @@ export interface ChartJob {
 
 const MIB = 2 ** 20;
 
+/** Short phase-interval names for chart axes and legends (the tables use the long ones). */
+const SHORT: Record<string, string> = {
+  offerToAccept: 'offer→accept', acceptToStarted: 'accept→started', startedToReady: 'started→ready',
+  readyToResult: 'ready→result', resultToExit: 'result→exit', exitToCleaned: 'exit→cleaned',
+};
+
 function segmentLabel(m: string): string {
-  return STARTUP_METRICS.find((x) => x.metric === m)?.label ?? m;
+  return SHORT[m] ?? STARTUP_METRICS.find((x) => x.metric === m)?.label ?? m;
 }
 
 /** Safe file-name part for a backend name. */

@@ -51,7 +51,9 @@ export function methodText(res: ResultsFile): string {
         `clock runs from the first start call to the last executor ready; the rate is K / that time. Memory per instance ` +
         `is the PSS (proportional set size, /proc/<pid>/smaps_rollup) summed over every host process of the instance ` +
         `(the executor; for a container also its containerd-shim; for a VM its QEMU process); shared engine daemons ` +
-        `(dockerd, containerd, libvirtd) are not counted. Second measure: the drop of host available memory (MemAvailable, ` +
+        `(dockerd, containerd, libvirtd) are not counted. PSS divides each shared page among the processes that map it, so ` +
+        `instances that map the same files (the node binary, the image's libraries) share their cost: per-instance PSS ` +
+        `falls as K rises, and a host process shares the node binary with the lab itself. Second measure: the drop of host available memory (MemAvailable, ` +
         `median of 3 reads) from before the launch to all instances up, divided by K.`,
       `**Throughput** runs the wordcount job (one map task per byte range, scheduled by the master, reduced as results ` +
         `arrive) on one input (${res.settings.input}, ${s.inputBytes} bytes) at P = ${s.parallelism.join(', ')}, ` +
