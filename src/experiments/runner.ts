@@ -157,8 +157,11 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
     return data;
   } catch (err) {
     undoInterrupt();
-    if (o.signal.aborted) markInterrupted(store, errorMessage(o.signal.reason ?? err));
-    else store.finish('failed', errorMessage(err));
+    if (o.signal.aborted) {
+      markInterrupted(store, errorMessage(o.signal.reason ?? err));
+      throw o.signal.reason instanceof Error ? o.signal.reason : err;
+    }
+    store.finish('failed', errorMessage(err));
     throw err;
   }
 }
