@@ -27,11 +27,11 @@ interface VagrantDump {
 
 const hasVagrant = spawnSync('vagrant', ['--version'], { stdio: 'ignore' }).status === 0;
 
-/** The environment without any ISOLAB_VM_* / ISOLAB_RUN_LAB the caller may have set. */
+/** The environment without any ISOLAB_BOX_* / ISOLAB_RUN_LAB the caller may have set. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('ISOLAB_VM_') || key === 'ISOLAB_RUN_LAB') delete env[key];
+    if (key.startsWith('ISOLAB_BOX_') || key === 'ISOLAB_RUN_LAB') delete env[key];
   }
   return { ...env, ...extra };
 }
@@ -52,7 +52,7 @@ describe.skipIf(!hasVagrant)('Vagrantfile (as parsed by Vagrant)', () => {
   beforeAll(async () => {
     [defaults, custom] = await Promise.all([
       dump({}),
-      dump({ ISOLAB_VM_CPUS: '3', ISOLAB_VM_MEMORY: '3072', ISOLAB_RUN_LAB: '1' }),
+      dump({ ISOLAB_BOX_CPUS: '3', ISOLAB_BOX_MEMORY: '3072', ISOLAB_RUN_LAB: '1' }),
     ]);
   });
 
@@ -67,7 +67,7 @@ describe.skipIf(!hasVagrant)('Vagrantfile (as parsed by Vagrant)', () => {
     expect(vb).toContainEqual(['modifyvm', 'id', '--memory', '8192']);
   });
 
-  it('takes CPUs and memory from ISOLAB_VM_CPUS / ISOLAB_VM_MEMORY on both providers', () => {
+  it('takes CPUs and memory from ISOLAB_BOX_CPUS / ISOLAB_BOX_MEMORY on both providers', () => {
     expect(custom.providers.libvirt).toMatchObject({ cpus: 3, memory: 3072 });
     const vb = virtualboxArgs(custom);
     expect(vb).toContainEqual(['modifyvm', 'id', '--cpus', 3]);
@@ -94,12 +94,12 @@ describe.skipIf(!hasVagrant)('Vagrantfile (as parsed by Vagrant)', () => {
     expect(fired).toEqual(expect.arrayContaining(['up', 'provision']));
   });
 
-  it('rejects a non-numeric ISOLAB_VM_MEMORY with a message naming it', () => {
+  it('rejects a non-numeric ISOLAB_BOX_MEMORY with a message naming it', () => {
     const r = spawnSync('vagrant', ['validate'], {
-      cwd: ROOT, env: cleanEnv({ ISOLAB_VM_MEMORY: 'lots' }), encoding: 'utf8', timeout: 30_000,
+      cwd: ROOT, env: cleanEnv({ ISOLAB_BOX_MEMORY: 'lots' }), encoding: 'utf8', timeout: 30_000,
     });
     expect(r.status).not.toBe(0);
-    expect(`${r.stdout}${r.stderr}`).toContain('ISOLAB_VM_MEMORY must be a positive integer');
+    expect(`${r.stdout}${r.stderr}`).toContain('ISOLAB_BOX_MEMORY must be a positive integer');
   });
 });
 
