@@ -1,4 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -7,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DUMP = join(ROOT, 'test', 'vagrant', 'dump-config.rb');
+const TRIGGER = join(ROOT, 'test', 'vagrant', 'report-trigger.rb');
 
 /** What test/vagrant/dump-config.rb prints: the configuration Vagrant itself parsed. */
 interface VagrantDump {
@@ -92,6 +95,32 @@ describe.skipIf(!hasVagrant)('Vagrantfile (as parsed by Vagrant)', () => {
     expect(names.indexOf('isolab-setup')).toBeLessThan(names.indexOf('isolab-lab'));
     const fired = custom.after_triggers.flatMap((t) => (t.ruby ? t.command : []));
     expect(fired).toEqual(expect.arrayContaining(['up', 'provision']));
+  });
+
+  it('the report trigger replaces reports/vagrant/ with the box\'s reports/latest, or warns when there is none', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'isolab-vagrant-test-'));
+    try {
+      const guest = join(base, 'guest');
+      const host = join(base, 'host');
+      mkdirSync(join(guest, 'vagrant', 'reports', 'latest'), { recursive: true });
+      mkdirSync(join(guest, 'tmp'));
+      mkdirSync(join(host, 'reports', 'vagrant'), { recursive: true });
+      writeFileSync(join(guest, 'vagrant', 'reports', 'latest', 'report.md'), '# report\n');
+      writeFileSync(join(guest, 'vagrant', 'reports', 'latest', 'startup.svg'), '<svg/>\n');
+      writeFileSync(join(host, 'reports', 'vagrant', 'stale.md'), 'old\n');
+      const env = cleanEnv({ ISOLAB_RUN_LAB: '1' });
+      const first = JSON.parse((await run('ruby', [TRIGGER, guest, host], { cwd: ROOT, env })).stdout);
+      expect(first).toMatchObject({ error: null, files: ['report.md', 'startup.svg'], staging_left: false });
+      expect(first.messages[0]).toEqual(['info', expect.stringContaining('report copied to')]);
+      expect(readdirSync(join(guest, 'tmp'))).toEqual(['isolab-report.tgz']);
+
+      rmSync(join(guest, 'vagrant', 'reports'), { recursive: true });
+      const second = JSON.parse((await run('ruby', [TRIGGER, guest, host], { cwd: ROOT, env })).stdout);
+      expect(second).toMatchObject({ error: null, files: ['report.md', 'startup.svg'] });
+      expect(second.messages).toEqual([['warn', expect.stringContaining('nothing copied')]]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('rejects a non-numeric ISOLAB_BOX_MEMORY with a message naming it', () => {
