@@ -26,17 +26,22 @@ interface AgentSlot {
   id: string;
   total: Resources;
   allocated: Resources;
+  /** Decline filters on this agent, one per framework at most: kept with the agent, so a run checks them in cache. */
+  filters: Filter[];
 }
 
 /** A decline filter, after Mesos' RefusedOfferFilter: hides resources contained in `resources` until `until`. */
 interface Filter {
+  framework: FrameworkSlot;
   resources: Resources;
   until: number;
 }
 
 interface FrameworkSlot {
+  id: string;
   suppressed: boolean;
-  filters: Map<string, Filter>;
+  /** Agents holding a filter of this framework (for revive and removal). */
+  filtered: Set<AgentSlot>;
 }
 
 /** Allocator counters, for metrics. */
@@ -82,7 +87,7 @@ export class Allocator {
   /** An agent joined with these total resources. */
   addAgent(agentId: string, total: Resources): void {
     if (this.agents.has(agentId)) throw new Error(`agent ${agentId} already known`);
-    const slot: AgentSlot = { id: agentId, total: { ...total }, allocated: { ...NONE } };
+    const slot: AgentSlot = { id: agentId, total: { ...total }, allocated: { ...NONE }, filters: [] };
     this.agents.set(agentId, slot);
     this.sorter.addTotal(total);
     this.touch(slot);
@@ -95,13 +100,15 @@ export class Allocator {
     this.agents.delete(agentId);
     this.free.delete(a);
     this.sorter.removeTotal(a.total);
-    for (const f of this.frameworks.values()) if (f.filters.delete(agentId)) this.filterCount--;
+    for (const filter of a.filters) filter.framework.filtered.delete(a);
+    this.filterCount -= a.filters.length;
+    a.filters = [];
   }
 
   /** A framework registered. */
   addFramework(frameworkId: string, weight = 1): void {
     if (this.frameworks.has(frameworkId)) throw new Error(`framework ${frameworkId} already known`);
-    this.frameworks.set(frameworkId, { suppressed: false, filters: new Map() });
+    this.frameworks.set(frameworkId, { id: frameworkId, suppressed: false, filtered: new Set() });
     this.sorter.add(frameworkId, weight);
   }
 
@@ -109,7 +116,7 @@ export class Allocator {
   removeFramework(frameworkId: string): void {
     const f = this.frameworks.get(frameworkId);
     if (!f) return;
-    this.filterCount -= f.filters.size;
+    this.clearFilters(f);
     this.frameworks.delete(frameworkId);
     this.sorter.remove(frameworkId);
   }
@@ -125,8 +132,7 @@ export class Allocator {
   /** Resumes offers to a framework and clears its filters, as Mesos' REVIVE does. */
   revive(frameworkId: string): void {
     const f = this.fw(frameworkId);
-    this.filterCount -= f.filters.size;
-    f.filters.clear();
+    this.clearFilters(f);
     if (!f.suppressed) return;
     f.suppressed = false;
     this.sorter.activate(frameworkId);
@@ -150,13 +156,26 @@ export class Allocator {
   addFilter(frameworkId: string, agentId: string, resources: Resources, seconds: number): void {
     if (!(seconds > 0)) return;
     const f = this.fw(frameworkId);
-    if (!f.filters.has(agentId)) this.filterCount++;
-    f.filters.set(agentId, { resources: { ...resources }, until: this.clock.now() + seconds * 1000 });
+    const a = this.agents.get(agentId);
+    if (!a) return;
+    const until = this.clock.now() + seconds * 1000;
+    for (const filter of a.filters) {
+      if (filter.framework !== f) continue;
+      filter.resources = { ...resources };
+      filter.until = until;
+      return;
+    }
+    a.filters.push({ framework: f, resources: { ...resources }, until });
+    f.filtered.add(a);
+    this.filterCount++;
   }
 
   /** True when a live filter of the framework hides `resources` on the agent; expired filters are dropped. */
   isFiltered(frameworkId: string, agentId: string, resources: Resources): boolean {
-    return this.filtered(this.fw(frameworkId), agentId, resources);
+    const a = this.agents.get(agentId);
+    if (!a) return false;
+    this.dropExpired(a, this.clock.now());
+    return this.filtered(a, this.fw(frameworkId), resources);
   }
 
   /** Resources allocated to a framework come back (declined, rescinded, unused, or a task ended). */
@@ -204,16 +223,18 @@ export class Allocator {
       slots[j] = t;
     }
     const sorted = this.sorter.sortedClients ? () => this.sorter.sortedClients!() : () => this.sorter.sort().map((name) => ({ name }));
+    const now = this.clock.now();
     for (const a of slots) {
       const avail = subtract(a.total, a.allocated);
       if (!isAllocatable(avail)) {
         this.free.delete(a);
         continue;
       }
+      if (a.filters.length > 0) this.dropExpired(a, now);
       for (const { name } of sorted()) {
         const f = this.frameworks.get(name);
         if (!f || f.suppressed) continue;
-        if (f.filters.size > 0 && this.filtered(f, a.id, avail)) continue;
+        if (a.filters.length > 0 && this.filtered(a, f, avail)) continue;
         a.allocated = add(a.allocated, avail);
         this.free.delete(a);
         this.sorter.allocated(name, avail);
@@ -224,15 +245,32 @@ export class Allocator {
     return out;
   }
 
-  private filtered(f: FrameworkSlot, agentId: string, resources: Resources): boolean {
-    const filter = f.filters.get(agentId);
-    if (!filter) return false;
-    if (this.clock.now() >= filter.until) {
-      f.filters.delete(agentId);
-      this.filterCount--;
-      return false;
+  /** True when a (live) filter of `f` on agent `a` contains `resources`. */
+  private filtered(a: AgentSlot, f: FrameworkSlot, resources: Resources): boolean {
+    for (const filter of a.filters) if (filter.framework === f) return contains(filter.resources, resources);
+    return false;
+  }
+
+  private dropExpired(a: AgentSlot, now: number): void {
+    const list = a.filters;
+    let j = 0;
+    for (let i = 0; i < list.length; i++) {
+      const filter = list[i]!;
+      if (now >= filter.until) {
+        filter.framework.filtered.delete(a);
+        this.filterCount--;
+      } else list[j++] = filter;
     }
-    return contains(filter.resources, resources);
+    list.length = j;
+  }
+
+  private clearFilters(f: FrameworkSlot): void {
+    for (const a of f.filtered) {
+      const before = a.filters.length;
+      a.filters = a.filters.filter((x) => x.framework !== f);
+      this.filterCount -= before - a.filters.length;
+    }
+    f.filtered.clear();
   }
 
   private touch(a: AgentSlot): void {
