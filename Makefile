@@ -25,9 +25,11 @@ build: deps dist/.built
 image: build
 	bin/isolab image build
 
+# VM tests boot TCG guests on 2 cores: they run after the rest, one file at a time, so they do not starve other tests.
 test: setup build image
 	bash scripts/lint.sh
-	$(NODE_BIN)/vitest run
+	$(NODE_BIN)/vitest run --exclude 'test/vm/**'
+	$(NODE_BIN)/vitest run --no-file-parallelism test/vm
 
 lab: setup build image
 	bin/isolab lab --out reports/latest
