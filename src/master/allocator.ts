@@ -10,6 +10,8 @@ export interface Allocation {
   agentId: string;
   /** The agent's free resources at the time of the run. */
   resources: Resources;
+  /** Whatever the caller attached to the agent in addAgent (saves it a lookup per offer). */
+  owner?: unknown;
 }
 
 /** How the allocator is built. */
@@ -28,6 +30,7 @@ interface AgentSlot {
   allocated: Resources;
   /** Decline filters on this agent, one per framework at most: kept with the agent, so a run checks them in cache. */
   filters: Filter[];
+  owner?: unknown;
 }
 
 /** A decline filter, after Mesos' RefusedOfferFilter: hides resources contained in `resources` until `until`. */
@@ -84,10 +87,10 @@ export class Allocator {
     return this.sorter;
   }
 
-  /** An agent joined with these total resources. */
-  addAgent(agentId: string, total: Resources): void {
+  /** An agent joined with these total resources; `owner` comes back in each Allocation of the agent. */
+  addAgent(agentId: string, total: Resources, owner?: unknown): void {
     if (this.agents.has(agentId)) throw new Error(`agent ${agentId} already known`);
-    const slot: AgentSlot = { id: agentId, total: { ...total }, allocated: { ...NONE }, filters: [] };
+    const slot: AgentSlot = { id: agentId, total: { ...total }, allocated: { ...NONE }, filters: [], owner };
     this.agents.set(agentId, slot);
     this.sorter.addTotal(total);
     this.touch(slot);
@@ -238,7 +241,7 @@ export class Allocator {
         a.allocated = add(a.allocated, avail);
         this.free.delete(a);
         this.sorter.allocated(name, avail);
-        out.push({ frameworkId: name, agentId: a.id, resources: avail });
+        out.push({ frameworkId: name, agentId: a.id, resources: avail, owner: a.owner });
         break;
       }
     }

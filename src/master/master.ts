@@ -258,12 +258,13 @@ export class Master {
   /** Registers an agent; returns its id. */
   registerAgent(info: AgentInfo, driver: AgentDriver, id = `agent-${++this.seq}`): string {
     if (this.agents.has(id)) throw new Error(`agent ${id} already registered`);
-    this.agents.set(id, {
+    const rec: AgentRecord = {
       id, info: { ...info, resources: { ...info.resources } }, driver, registeredAt: this.clock.now(),
       offers: [], live: [], pinged: false, ponged: false, misses: 0,
-    });
+    };
+    this.agents.set(id, rec);
     this.counters.agentsRegistered++;
-    this.allocator.addAgent(id, info.resources);
+    this.allocator.addAgent(id, info.resources, rec);
     this.requestAllocation();
     return id;
   }
@@ -334,7 +335,7 @@ export class Master {
     const byFramework = new Map<string, Offer[]>();
     const now = this.clock.now();
     for (const a of allocations) {
-      const agent = this.agents.get(a.agentId)!;
+      const agent = (a.owner as AgentRecord | undefined) ?? this.agents.get(a.agentId)!;
       const offer: Offer = {
         id: `offer-${++this.seq}`, frameworkId: a.frameworkId, agentId: a.agentId, hostname: agent.info.hostname,
         resources: a.resources, backends: agent.info.backends, createdAt: now,
