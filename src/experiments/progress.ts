@@ -27,7 +27,8 @@ export function clock(seconds: number): string {
 
 /**
  * Progress of a run on stderr: what is running, n of N, elapsed time and an ETA. The ETA sums the
- * prior estimates of the units left, each scaled by how long units of its kind really took so far.
+ * prior estimates of the units left, each scaled by how long units of its kind really took so far
+ * (kinds differ too much, a process vs a TCG VM, for one kind's pace to predict another's).
  */
 export class Progress {
   private readonly units: Planned[] = [];
@@ -68,12 +69,11 @@ export class Progress {
 
   /** Seconds left by the current estimate. */
   etaSeconds(): number {
-    const overall = this.ratio(() => true);
     let left = 0;
     const now = this.now();
     for (const u of this.units) {
       if (u.state === 'done' || u.state === 'dropped') continue;
-      const r = this.ratio((d) => d.kind === u.kind) ?? overall ?? 1;
+      const r = this.ratio((d) => d.kind === u.kind) ?? 1;
       const est = u.estimateS * r;
       left += u.state === 'running' ? Math.max(0, est - (now - (u.startedAt ?? now))) : est;
     }

@@ -83,12 +83,15 @@ export async function measureSamplerCost(hz: number, seconds: number, signal?: A
   }
   const sampMs = cpuMs(process.cpuUsage(s0));
   const sampS = (performance.now() - w0) / 1000;
-  const n = sampler.stop().length;
+  const taken = sampler.stop();
+  const n = taken.length;
+  const hostCpu = n > 0 ? taken.reduce((a, x) => a + x.cpuPct, 0) / n : null;
   const sampling = sampMs / sampS;
   const idle = idleMs / idleS;
   return {
     hz, seconds: Math.round(sampS * 1000) / 1000, samples: n, achievedHz: Math.round((n / sampS) * 100) / 100,
     cpuMsPerSecondSampling: Math.round(sampling * 100) / 100, cpuMsPerSecondIdle: Math.round(idle * 100) / 100,
     costPctOfOneCore: Math.round(Math.max(0, sampling - idle) * 10) / 100,
+    hostCpuPctNoJob: hostCpu === null ? null : Math.round(hostCpu * 10) / 10,
   };
 }

@@ -277,6 +277,8 @@ export interface SamplerCost {
   cpuMsPerSecondIdle: number;
   /** Difference: the sampler's own cost, % of one core. */
   costPctOfOneCore: number;
+  /** Mean host CPU busy (% of all cores) the sampler saw with no job running: the host's background load. */
+  hostCpuPctNoJob: number | null;
 }
 
 /** Settings of a run, as given on the command line (after defaults). */

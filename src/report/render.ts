@@ -27,7 +27,7 @@ function pct(x: number | null | undefined, digits = 1): string {
 }
 
 function ratio(a: number | null, b: number | null): string | null {
-  if (a === null || b === null || b === 0) return null;
+  if (a === null || b === null || a <= 0 || b <= 0) return null;
   const r = a / b;
   return `${fmt(r, r >= 10 ? 0 : r >= 1 ? 1 : 2)}×`;
 }
@@ -241,7 +241,8 @@ function throughputSection(res: ResultsFile, charts: readonly ChartJob[]): strin
   const sampler = c
     ? `Sampler cost (measured before the jobs, with no job running, ${fmt(c.seconds, 1)} s at ${c.hz} Hz): ${c.samples} samples ` +
       `(${fmt(c.achievedHz, 1)} Hz achieved); the lab process used ${fmt(c.cpuMsPerSecondSampling, 2)} ms CPU per second while ` +
-      `sampling vs ${fmt(c.cpuMsPerSecondIdle, 2)} ms/s idle, so the sampler costs about ${fmt(c.costPctOfOneCore, 2)}% of one core.`
+      `sampling vs ${fmt(c.cpuMsPerSecondIdle, 2)} ms/s idle, so the sampler costs about ${fmt(c.costPctOfOneCore, 2)}% of one core. ` +
+      `With no job running the host's CPU was ${c.hostCpuPctNoJob == null ? MISSING : `${fmt(c.hostCpuPctNoJob, 1)}%`} busy (the background the job figures sit on).`
     : `Sampler cost: ${missing('throughput did not run on any backend')}`;
   const timelines = charts.filter((x) => x.file.startsWith('timeline-')).map((x) => image(x.title, x.file)).join('\n\n');
   return blocks(
@@ -294,11 +295,19 @@ export function summaryLines(res: ResultsFile): string[] {
       const n = noun(b, accelOf(res, b));
       if (v === null) return res.backends.find((x) => x.name === b)?.usable === false ? `${n} ${MISSING} (skipped)` : `${n} ${missing(whyMissing(res, rows, b))}`;
       const r = withRatio && b !== 'process' ? ratio(v, base) : null;
-      return `${n} ${show(b, v)}${r ? ` = ${r} process` : ''}`;
+      const noise = v <= 0 ? ' (not above the noise of other host activity)' : '';
+      return `${n} ${show(b, v)}${r ? ` = ${r} process` : ''}${noise}`;
     });
     lines.push(`${title}: ${parts.join('; ')}.`);
   };
   const has = (e: string): boolean => res.settings.experiments.includes(e as never);
+  const e = res.environment;
+  const busy = e.loadAverage && e.loadAverage[0]! > e.cores / 2;
+  const bg = res.sampler?.hostCpuPctNoJob;
+  if (busy || (bg != null && bg > 25)) {
+    lines.push(`Caveat: the host was busy with other work during this run (load average ${fmt(e.loadAverage[0], 2)} on ${e.cores} cores at the start` +
+      `${bg != null ? `; ${fmt(bg, 1)}% CPU busy with no job of the lab running` : ''}): times and memory changes include that contention.`);
+  }
   const skipped = res.backends.filter((b) => !b.usable);
   if (skipped.length > 0) {
     lines.push(`Skipped, not measured: ${skipped.map((b) => `${noun(b.name, b.accelerator)} (${b.name} ${b.health}: ${b.description})`).join('; ')}.`);
@@ -342,7 +351,7 @@ export function summaryLines(res: ResultsFile): string[] {
     item(`Best speed-up over P=1 on ${res.environment.cores} cores`, '×', 2, res.throughput, (b) => {
       const r = best.get(b);
       return r ? sp.get(r)! : null;
-    }, false, (b, v) => `${fmt(v, 2)}× at P=${best.get(b)!.parallelism}`);
+    }, false, (b, v) => (best.get(b)!.parallelism === 1 ? 'none (P=1 was fastest)' : `${fmt(v, 2)}× at P=${best.get(b)!.parallelism}`));
   }
   return lines;
 }

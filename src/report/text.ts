@@ -54,7 +54,9 @@ export function methodText(res: ResultsFile): string {
         `(dockerd, containerd, libvirtd) are not counted. PSS divides each shared page among the processes that map it, so ` +
         `instances that map the same files (the node binary, the image's libraries) share their cost: per-instance PSS ` +
         `falls as K rises, and a host process shares the node binary with the lab itself. Second measure: the drop of host available memory (MemAvailable, ` +
-        `median of 3 reads) from before the launch to all instances up, divided by K.`,
+        `median of 3 reads) from before the launch to all instances up, divided by K; it catches what PSS misses (page ` +
+        `tables, kernel and hypervisor memory, page cache) but also every other change of host memory in the same window, ` +
+        `so on a busy host it is noisy and can even be negative.`,
       `**Throughput** runs the wordcount job (one map task per byte range, scheduled by the master, reduced as results ` +
         `arrive) on one input (${res.settings.input}, ${s.inputBytes} bytes) at P = ${s.parallelism.join(', ')}, ` +
         `${s.throughputRepeat} job(s) each. Each map task asks for an equal share of the agent's cores (at most 1 core) and ` +

@@ -14,13 +14,13 @@ describe('Progress', () => {
     expect(p.etaSeconds()).toBe(25);
     p.start('a1');
     expect(lines[0]).toBe('isolab: [1/3] a one · 0:00 elapsed · ETA ~0:25');
-    now = 20; // a1 took twice its estimate: a2 is now expected to take 20 s, b keeps the overall ratio 2
+    now = 20; // a1 took twice its estimate: a2 is now expected to take 20 s; b, not seen yet, keeps its prior
     p.done('a1');
-    expect(p.etaSeconds()).toBe(20 + 10);
+    expect(p.etaSeconds()).toBe(20 + 5);
     p.start('a2');
-    expect(lines[1]).toBe('isolab: [2/3] a two · 0:20 elapsed · ETA ~0:30');
+    expect(lines[1]).toBe('isolab: [2/3] a two · 0:20 elapsed · ETA ~0:25');
     now = 25;
-    expect(p.etaSeconds()).toBe(15 + 10);
+    expect(p.etaSeconds()).toBe(15 + 5);
     p.done('a2');
     p.drop((u) => u.kind === 'b');
     expect(p.total).toBe(2);

@@ -67,6 +67,16 @@ describe('report rendering', () => {
     expect(md).toContain('QEMU                               | — (not measured: vm backend undetected: backend not registered in this build)');
   });
 
+  it('warns when the host was busy with other work, and takes no ratio of a non-positive figure', () => {
+    const res = fixture();
+    res.environment.loadAverage = [3.5, 2, 1];
+    for (const s of res.density[1]!.steps) s.serial.availableDropPerInstanceBytes = -1024 * 1024;
+    const lines = summaryLines(res);
+    expect(lines[0]).toBe('Caveat: the host was busy with other work during this run (load average 3.50 on 2 cores at the start; 3.4% CPU busy with no job of the lab running): times and memory changes include that contention.');
+    const drop = lines.find((l) => l.includes('available-memory drop'))!;
+    expect(drop).toContain('container -1.0 MiB (not above the noise of other host activity);');
+  });
+
   it('marks an interrupted run and its unfinished configuration', () => {
     const res = fixture();
     res.status = 'interrupted';
