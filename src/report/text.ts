@@ -64,7 +64,7 @@ export function methodText(res: ResultsFile): string {
         `*Start-up* is from the first offer to the first executor ready (no word counted before it); *steady state* is the ` +
         `rest of the job. MB/s = input MB (10^6 bytes) / job time; speed-up = median job time at P=1 / median job time at P. ` +
         `Host CPU % and memory in use (total − available) are sampled with systeminformation at ${s.samplerHz} Hz during ` +
-        `each job; the sampler's own cost is measured first, with nothing else running.`,
+        `each job; the sampler's own cost is measured first, with no job running.`,
       `Every result row carries its backend, accelerator, the limits requested and those the backend enforced, and the ` +
         `environment. results.json holds every raw sample and is rewritten after each configuration; this report is ` +
         `rendered from it alone (\`isolab report DIR\`).`,
