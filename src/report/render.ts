@@ -1,8 +1,8 @@
 import { STARTUP_METRICS } from '../experiments/startup.js';
-import type { BackendInfo, DensityResult, ResultsFile, RowContext, ThroughputResult } from '../experiments/types.js';
+import type { BackendInfo, DensityResult, DensityStep, ResultsFile, RowContext, ThroughputResult } from '../experiments/types.js';
 import type { Summary } from '../stats/summary.js';
 import { blocks, bulletList, fmt, heading, image, missing, MISSING, table, type Align, type Cell } from './markdown.js';
-import { densityPssMiB, instancesPerGiB, medianOrNull, pssMiB, speedups } from './metrics.js';
+import { instancesPerGiB, medianOrNull, pssMiB, speedups } from './metrics.js';
 import { PUBLISHED_REFERENCES, REFERENCE_METHOD } from './references.js';
 import { chartJobs, type ChartJob } from './report-charts.js';
 import { backgroundText, methodText } from './text.js';
@@ -318,19 +318,25 @@ export function summaryLines(res: ResultsFile): string[] {
   }
   if (has('density')) {
     const density = (b: string): DensityResult | undefined => res.density.find((x) => x.backend === b);
-    const pss = (b: string): number | null => {
-      const r = density(b);
-      return r ? medianOrNull(densityPssMiB(r)) : null;
-    };
-    item('Memory per idle instance, median PSS', 'MiB', 1, res.density, pss);
-    item('Memory per idle instance, median host available-memory drop', 'MiB', 1, res.density, (b) => {
-      const drops = (density(b)?.steps ?? []).map((s) => s.serial.availableDropPerInstanceBytes).filter((v): v is number => v !== null);
-      return drops.length > 0 ? medianOrNull(drops)! / MIB : null;
-    });
-    item('Idle instances per GiB of host memory (by median PSS)', '', 1, res.density, (b) => {
-      const p = pss(b);
-      return p ? 1024 / p : null;
-    }, false);
+    const withPss = res.density.filter((r) => r.steps.some((s) => pssMiB(s.serial).length > 0));
+    if (withPss.length > 0) {
+      // compare at the same K: PSS shares pages among instances, so per-instance PSS depends on K
+      const k = Math.min(...withPss.map((r) => Math.max(...r.steps.filter((s) => pssMiB(s.serial).length > 0).map((s) => s.k))));
+      const step = (b: string): DensityStep | undefined => density(b)?.steps.find((s) => s.k === k);
+      const pss = (b: string): number | null => {
+        const s = step(b);
+        return s ? medianOrNull(pssMiB(s.serial)) : null;
+      };
+      item(`Memory per idle instance at K=${k}, median PSS`, 'MiB', 1, res.density, pss);
+      item(`Memory per idle instance at K=${k}, host available-memory drop`, 'MiB', 1, res.density, (b) => {
+        const d = step(b)?.serial.availableDropPerInstanceBytes;
+        return d === null || d === undefined ? null : d / MIB;
+      });
+      item(`Idle instances per GiB of host memory at K=${k} (by PSS)`, '', 1, res.density, (b) => {
+        const s = step(b);
+        return s ? instancesPerGiB(s.serial) : null;
+      }, false);
+    }
     const reached = res.density.filter((r) => r.steps.some((s) => s.parallel?.rate != null));
     if (reached.length > 0) {
       const commonK = Math.min(...reached.map((r) => Math.max(...r.steps.filter((s) => s.parallel?.rate != null).map((s) => s.k))));

@@ -71,6 +71,7 @@ describe('report rendering', () => {
     const res = fixture();
     res.environment.loadAverage = [3.5, 2, 1];
     for (const s of res.density[1]!.steps) s.serial.availableDropPerInstanceBytes = -1024 * 1024;
+    // the VM reached K=2 only: memory is compared at K=2
     const lines = summaryLines(res);
     expect(lines[0]).toBe('Caveat: the host was busy with other work during this run (load average 3.50 on 2 cores at the start; 3.4% CPU busy with no job of the lab running): times and memory changes include that contention.');
     const drop = lines.find((l) => l.includes('available-memory drop'))!;
