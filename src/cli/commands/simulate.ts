@@ -22,7 +22,9 @@ Scenario (JSON):
 
 Output: per framework launched, finished, running (at the end), meanRunning (time-weighted,
 second half of the simulated time), dominantShare (at the end); allocator runs, allocation
-run time in real ms (median, p99, max), offers, declined, rescinded; wall seconds.
+run time in real ms (median, p99, max), offers, declined, rescinded; wall seconds. An
+allocation run's time covers the allocator's decisions and building the offers, not the
+frameworks' answers to them (in Mesos those run in other processes).
 
 Options:
   --json        print one JSON object
