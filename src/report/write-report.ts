@@ -1,6 +1,7 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../experiments/results-store.js';
 import type { ResultsFile } from '../experiments/types.js';
-import { join } from 'node:path';
 import { resultsCsv } from './csv.js';
 import { renderMarkdown } from './render.js';
 import { chartJobs, type ChartJob } from './report-charts.js';
@@ -11,6 +12,25 @@ export interface WrittenReport {
   files: string[];
   /** Charts that failed to render, with the reason (the report still links them). */
   chartErrors: string[];
+}
+
+/** Names of the files a run or a report writes: results, report and charts. */
+const GENERATED = /^(results\.json|results\.csv|report\.md|(startup|density|throughput|timeline)-[a-z0-9-]+\.svg)$/;
+
+/** Chart files only. */
+const CHART = /^(startup|density|throughput|timeline)-[a-z0-9-]+\.svg$/;
+
+/** Removes what an earlier run wrote into `dir` (results, report, charts), leaving any other file alone. */
+export function removeGenerated(dir: string, keep: readonly string[] = [], pattern = GENERATED): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const gone = names.filter((n) => pattern.test(n) && !keep.includes(n));
+  for (const n of gone) rmSync(join(dir, n), { force: true });
+  return gone;
 }
 
 /** Writes report.md, results.csv and every chart of a run into `dir`, all from `res` (results.json) alone. */
@@ -30,5 +50,6 @@ export async function writeReport(dir: string, res: ResultsFile): Promise<Writte
   }
   writeFileAtomic(join(dir, 'results.csv'), resultsCsv(res));
   writeFileAtomic(join(dir, 'report.md'), renderMarkdown(res, rendered));
+  removeGenerated(dir, files, CHART);
   return { files: ['report.md', 'results.csv', ...files], chartErrors };
 }

@@ -55,7 +55,11 @@ describe('isolab report and compare', () => {
   it('re-renders report.md, results.csv and the charts from results.json alone', async () => {
     const dir = tempDir();
     cpSync(FIXTURE, join(dir, 'results.json'));
+    writeFileSync(join(dir, 'timeline-old-cpu.svg'), '<svg/>');
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
     const r = await run(['report', dir]);
+    expect(existsSync(join(dir, 'timeline-old-cpu.svg'))).toBe(false);
+    expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/report: .*report\.md \(16 files\)/);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');

@@ -9,7 +9,7 @@ import { runExperiments } from '../../experiments/runner.js';
 import { defaultBudgetBytes, EXPERIMENT_DEFAULTS, makeSettings, MiB, type RunDefaults } from '../../experiments/settings.js';
 import { EXPERIMENTS, type ExperimentName, type ResultsFile, type RunSettings } from '../../experiments/types.js';
 import { summaryLines } from '../../report/render.js';
-import { writeReport } from '../../report/write-report.js';
+import { removeGenerated, writeReport } from '../../report/write-report.js';
 import { session } from '../../session/session.js';
 import { installSignalCleanup } from '../../session/signals.js';
 import { int, list, num, parseFlags, str, type Command, type Parsed } from '../command.js';
@@ -138,6 +138,7 @@ export async function executeRun(run: PreparedRun, after?: (dir: string) => void
   });
   const uninstall = installSignalCleanup(sess, abort, log);
   try {
+    removeGenerated(run.outDir);
     log(`isolab: session ${sess.id}; writing ${run.outDir}`);
     try {
       await runExperiments({ outDir: run.outDir, settings: run.settings, inputFile: run.inputFile, signal: abort.signal, log });
