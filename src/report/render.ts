@@ -357,7 +357,12 @@ export function summaryLines(res: ResultsFile): string[] {
     item(`Best speed-up over P=1 on ${res.environment.cores} cores`, '×', 2, res.throughput, (b) => {
       const r = best.get(b);
       return r ? sp.get(r)! : null;
-    }, false, (b, v) => (best.get(b)!.parallelism === 1 ? 'none (P=1 was fastest)' : `${fmt(v, 2)}× at P=${best.get(b)!.parallelism}`));
+    }, false, (b, v) => {
+      const p = best.get(b)!.parallelism;
+      if (p !== 1) return `${fmt(v, 2)}× at P=${p}`;
+      const others = res.throughput.filter((x) => x.backend === b && x.parallelism !== 1 && sp.get(x) != null);
+      return others.length > 0 ? 'none (P=1 was fastest)' : `${MISSING} (only P=1 measured)`;
+    });
   }
   return lines;
 }
