@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { NONE, add, contains, isAllocatable, subtract, type Resources } from './resources.js';
+import { NONE, contains, isAllocatable, type Resources } from './resources.js';
 import { DrfSorter, type Sorter } from './sorter.js';
 
 /** Resources the allocator decided to offer to one framework on one agent. */
@@ -24,13 +24,17 @@ export interface AllocatorOptions {
   random?: () => number;
 }
 
+/** An agent in the allocator; free resources are kept as plain numbers on the slot (one object per agent to touch). */
 interface AgentSlot {
   id: string;
   total: Resources;
-  allocated: Resources;
+  freeCpus: number;
+  freeMem: number;
   /** Decline filters on this agent, one per framework at most: kept with the agent, so a run checks them in cache. */
   filters: Filter[];
   owner?: unknown;
+  /** Position in the allocator's free list, -1 when not in it. */
+  freeIndex: number;
 }
 
 /** A decline filter, after Mesos' RefusedOfferFilter: hides resources contained in `resources` until `until`. */
@@ -61,6 +65,11 @@ export interface AllocatorStats {
   filters: number;
 }
 
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** isAllocatable() without building a Resources object. */
+const allocatable = (cpus: number, mem: number): boolean => isAllocatable({ cpus, mem });
+
 /**
  * The hierarchical allocator's core, after Mesos: per run, each agent's free resources go to the
  * first framework in sorter order that is not suppressed and has no filter hiding them.
@@ -73,7 +82,8 @@ export class Allocator {
   private readonly random: () => number;
   private readonly agents = new Map<string, AgentSlot>();
   private readonly frameworks = new Map<string, FrameworkSlot>();
-  private readonly free = new Set<AgentSlot>();
+  /** Agents with allocatable free resources; an array with indexes on the slots, so removal is a swap. */
+  private readonly free: AgentSlot[] = [];
   private filterCount = 0;
 
   constructor(opts: AllocatorOptions) {
@@ -90,7 +100,7 @@ export class Allocator {
   /** An agent joined with these total resources; `owner` comes back in each Allocation of the agent. */
   addAgent(agentId: string, total: Resources, owner?: unknown): void {
     if (this.agents.has(agentId)) throw new Error(`agent ${agentId} already known`);
-    const slot: AgentSlot = { id: agentId, total: { ...total }, allocated: { ...NONE }, filters: [], owner };
+    const slot: AgentSlot = { id: agentId, total: { ...total }, freeCpus: total.cpus, freeMem: total.mem, filters: [], owner, freeIndex: -1 };
     this.agents.set(agentId, slot);
     this.sorter.addTotal(total);
     this.touch(slot);
@@ -101,7 +111,7 @@ export class Allocator {
     const a = this.agents.get(agentId);
     if (!a) return;
     this.agents.delete(agentId);
-    this.free.delete(a);
+    this.unfree(a);
     this.sorter.removeTotal(a.total);
     for (const filter of a.filters) filter.framework.filtered.delete(a);
     this.filterCount -= a.filters.length;
@@ -186,14 +196,15 @@ export class Allocator {
     if (this.frameworks.has(frameworkId)) this.sorter.unallocated(frameworkId, r);
     const a = this.agents.get(agentId);
     if (!a) return;
-    a.allocated = subtract(a.allocated, r);
+    a.freeCpus = Math.min(a.total.cpus, round3(a.freeCpus + r.cpus));
+    a.freeMem = Math.min(a.total.mem, round3(a.freeMem + r.mem));
     this.touch(a);
   }
 
   /** Free resources of an agent. */
   available(agentId: string): Resources {
     const a = this.agents.get(agentId);
-    return a ? subtract(a.total, a.allocated) : { ...NONE };
+    return a ? { cpus: a.freeCpus, mem: a.freeMem } : { ...NONE };
   }
 
   /** Totals of an agent. */
@@ -204,21 +215,21 @@ export class Allocator {
 
   /** Number of agents with free resources that could be offered. */
   get freeAgents(): number {
-    return this.free.size;
+    return this.free.length;
   }
 
   /** Counts for metrics. */
   stats(): AllocatorStats {
     let suppressed = 0;
     for (const f of this.frameworks.values()) if (f.suppressed) suppressed++;
-    return { agents: this.agents.size, freeAgents: this.free.size, frameworks: this.frameworks.size, suppressed, filters: this.filterCount };
+    return { agents: this.agents.size, freeAgents: this.free.length, frameworks: this.frameworks.size, suppressed, filters: this.filterCount };
   }
 
   /** One allocation run: decides who gets each free agent's resources, visiting agents in random order. */
   allocate(): Allocation[] {
     const out: Allocation[] = [];
-    if (this.free.size === 0 || this.frameworks.size === 0) return out;
-    const slots = [...this.free];
+    if (this.free.length === 0 || this.frameworks.size === 0) return out;
+    const slots = this.free.slice();
     for (let i = slots.length - 1; i > 0; i--) {
       const j = Math.floor(this.random() * (i + 1));
       const t = slots[i]!;
@@ -228,18 +239,19 @@ export class Allocator {
     const sorted = this.sorter.sortedClients ? () => this.sorter.sortedClients!() : () => this.sorter.sort().map((name) => ({ name }));
     const now = this.clock.now();
     for (const a of slots) {
-      const avail = subtract(a.total, a.allocated);
-      if (!isAllocatable(avail)) {
-        this.free.delete(a);
+      if (!allocatable(a.freeCpus, a.freeMem)) {
+        this.unfree(a);
         continue;
       }
+      const avail: Resources = { cpus: a.freeCpus, mem: a.freeMem };
       if (a.filters.length > 0) this.dropExpired(a, now);
       for (const { name } of sorted()) {
         const f = this.frameworks.get(name);
         if (!f || f.suppressed) continue;
         if (a.filters.length > 0 && this.filtered(a, f, avail)) continue;
-        a.allocated = add(a.allocated, avail);
-        this.free.delete(a);
+        a.freeCpus = 0;
+        a.freeMem = 0;
+        this.unfree(a);
         this.sorter.allocated(name, avail);
         out.push({ frameworkId: name, agentId: a.id, resources: avail, owner: a.owner });
         break;
@@ -277,8 +289,22 @@ export class Allocator {
   }
 
   private touch(a: AgentSlot): void {
-    if (isAllocatable(subtract(a.total, a.allocated))) this.free.add(a);
-    else this.free.delete(a);
+    if (!allocatable(a.freeCpus, a.freeMem)) this.unfree(a);
+    else if (a.freeIndex < 0) {
+      a.freeIndex = this.free.length;
+      this.free.push(a);
+    }
+  }
+
+  private unfree(a: AgentSlot): void {
+    const i = a.freeIndex;
+    if (i < 0) return;
+    const last = this.free.pop()!;
+    if (last !== a) {
+      this.free[i] = last;
+      last.freeIndex = i;
+    }
+    a.freeIndex = -1;
   }
 
   private fw(frameworkId: string): FrameworkSlot {
