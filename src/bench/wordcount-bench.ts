@@ -1,7 +1,11 @@
-import { cpus, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_VOCABULARY, generateCorpus } from '../workload/corpus.js';
 import { countRange } from '../workload/word-table.js';
+import { repoRoot } from '../executor/paths.js';
 
 interface BenchArgs {
   sizeMb: number;
@@ -9,10 +13,11 @@ interface BenchArgs {
   seed: number;
   vocabulary: number | undefined;
   naive: boolean;
+  c: boolean;
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { sizeMb: 50, runs: 5, seed: 1, vocabulary: undefined, naive: true };
+  const args: BenchArgs = { sizeMb: 50, runs: 5, seed: 1, vocabulary: undefined, naive: true, c: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -25,8 +30,9 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === '--seed') args.seed = Math.round(num());
     else if (a === '--vocabulary') args.vocabulary = Math.round(num());
     else if (a === '--no-naive') args.naive = false;
+    else if (a === '--no-c') args.c = false;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: wordcount-bench [--size MB] [--runs N] [--seed N] [--vocabulary N] [--no-naive]');
+      console.log('usage: wordcount-bench [--size MB] [--runs N] [--seed N] [--vocabulary N] [--no-naive] [--no-c]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -84,6 +90,32 @@ function main(): void {
   const mb = bytes / 1e6;
   measure('countRange (bytes)', args.runs, mb, () => countRange(corpus, 0, corpus.length));
   if (args.naive) measure('naive Map<string,num>', args.runs, mb, () => naiveCount(corpus));
+  if (args.c) measureC(corpus, args.runs, mb);
+}
+
+/** Times bench/wordcount.c (compiled with cc -O2) on the same corpus; its own clock excludes reading the file. */
+function measureC(corpus: Buffer, runs: number, mb: number): void {
+  const dir = mkdtempSync(join(tmpdir(), 'isolab-bench-'));
+  try {
+    const exe = join(dir, 'wordcount');
+    const cc = spawnSync('cc', ['-O2', '-o', exe, join(repoRoot(), 'bench', 'wordcount.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) {
+      console.log(`C hash-table counter   not measured: cc failed (${(cc.error?.message ?? cc.stderr).trim().split('\n')[0]})`);
+      return;
+    }
+    const input = join(dir, 'corpus.txt');
+    writeFileSync(input, corpus);
+    const r = spawnSync(exe, [input, String(runs + 1)], { encoding: 'utf8' });
+    const [times, words, distinct] = r.stdout.trim().split('\t');
+    const rates = (times ?? '').split(' ').slice(1).map((t) => mb / Number(t));
+    const f = (x: number): string => x.toFixed(1);
+    console.log(
+      `${'C hash-table (cc -O2)'.padEnd(22)} median ${f(median(rates)).padStart(6)} MB/s  min ${f(Math.min(...rates))}  max ${f(Math.max(...rates))}` +
+        `  | (words ${words}, distinct ${distinct})`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main();
