@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeMessage, type ExecutorTask } from '../../executor/protocol.js';
 import type { TaskSink } from '../backend.js';
 import { ProcessBackend } from './process-backend.js';
@@ -49,6 +49,7 @@ describe('ProcessBackend', () => {
 
   it.skipIf('unusable' in cg)('puts the task in a cgroup with its limits and removes it', async () => {
     const h = await backend.start({ taskId: 'pb-cg', resources: { cpus: 0.5, mem: 300 }, executor: task('pb-cg', 'idle') }, sink());
+    onTestFinished(() => backend.destroy(h));
     expect(h.limits).toMatchObject({ cpus: true, mem: true });
     const st = h.state as { cgroup: { memoryDir: string; cpuDir: string; version: string } };
     if (st.cgroup.version === 'cgroup-v1') {
