@@ -1,39 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.js';
 import { Master } from './master.js';
-import type { AgentDriver, FrameworkDriver, LaunchedTask, Offer, Scheduler, TaskStatus } from './types.js';
-
-class Recorder implements Scheduler {
-  offers: Offer[] = [];
-  updates: TaskStatus[] = [];
-  rescinded: string[] = [];
-  driver!: FrameworkDriver;
-  onOffers?: (d: FrameworkDriver, o: Offer[]) => void;
-  registered(d: FrameworkDriver): void {
-    this.driver = d;
-  }
-  resourceOffers(d: FrameworkDriver, offers: Offer[]): void {
-    this.offers.push(...offers);
-    this.onOffers?.(d, offers);
-  }
-  offerRescinded(_d: FrameworkDriver, id: string): void {
-    this.rescinded.push(id);
-  }
-  statusUpdate(_d: FrameworkDriver, s: TaskStatus): void {
-    this.updates.push(s);
-  }
-}
-
-class FakeAgent implements AgentDriver {
-  launched: LaunchedTask[] = [];
-  killed: string[] = [];
-  launch(t: LaunchedTask): void {
-    this.launched.push(t);
-  }
-  kill(id: string): void {
-    this.killed.push(id);
-  }
-}
+import { RecordingAgent as FakeAgent, RecordingScheduler as Recorder } from '../../test/master/fakes.js';
+import type { LaunchedTask, TaskStatus } from './types.js';
 
 function setup(opts: ConstructorParameters<typeof Master>[0] = {}) {
   const clock = new FakeClock();

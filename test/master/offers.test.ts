@@ -1,40 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/master/clock.js';
 import { Master } from '../../src/master/master.js';
-import type { AgentDriver, FrameworkDriver, LaunchedTask, Offer, Scheduler, TaskStatus } from '../../src/master/types.js';
-
-class Recorder implements Scheduler {
-  offers: Offer[] = [];
-  updates: TaskStatus[] = [];
-  rescinded: string[] = [];
-  driver!: FrameworkDriver;
-  onOffers?: (d: FrameworkDriver, o: Offer[]) => void;
-  registered(d: FrameworkDriver): void {
-    this.driver = d;
-  }
-  resourceOffers(d: FrameworkDriver, offers: Offer[]): void {
-    this.offers.push(...offers);
-    this.onOffers?.(d, offers);
-  }
-  offerRescinded(_d: FrameworkDriver, id: string): void {
-    this.rescinded.push(id);
-  }
-  statusUpdate(d: FrameworkDriver, s: TaskStatus): void {
-    d.acknowledge(s);
-    this.updates.push(s);
-  }
-}
-
-class Agent implements AgentDriver {
-  launched: LaunchedTask[] = [];
-  killed: string[] = [];
-  launch(t: LaunchedTask): void {
-    this.launched.push(t);
-  }
-  kill(taskId: string): void {
-    this.killed.push(taskId);
-  }
-}
+import { RecordingAgent as Agent, RecordingScheduler as Recorder } from './fakes.js';
 
 function cluster(agents: number, opts: ConstructorParameters<typeof Master>[0] = {}) {
   const clock = new FakeClock();
