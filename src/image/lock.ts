@@ -1,13 +1,5 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { pidAlive as alive } from '../session/pid-alive.js';
 
 /**
  * Takes an exclusive lock file holding this process's pid; waits while another live process holds it,

@@ -5,6 +5,7 @@ import { backendNames, getBackend } from '../backends/registry.js';
 import { imagesDir } from '../image/manifest.js';
 import { NAME_PREFIX, session } from '../session/session.js';
 import { stateDir } from '../session/state-dir.js';
+import { pidAlive as alive } from '../session/pid-alive.js';
 
 /** Pseudo-backend name for files the reaper itself finds (session temp folders, interrupted image builds). */
 export const FILES_OWNER = 'files';
@@ -35,15 +36,6 @@ export interface ReapOptions {
   session?: string;
   /** Only these backends (default: every registered one, plus files). */
   backends?: string[];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Session temp folders (`stateDir()/tmp/isolab-<session>-*`) of other sessions and image build folders of dead processes. */
