@@ -1,6 +1,6 @@
 import { Allocator } from './allocator.js';
 import { RealClock, type Clock, type Timer } from './clock.js';
-import { add, contains, subtract, NONE, type Resources } from './resources.js';
+import { contains, subtract, type Resources } from './resources.js';
 import type { Sorter } from './sorter.js';
 import { canTransition, isTerminal, type TaskState } from './task-state.js';
 import type {
@@ -676,9 +676,4 @@ function removeItem<T>(list: T[], item: T): void {
   if (i < 0) return;
   list[i] = list[list.length - 1]!;
   list.pop();
-}
-
-/** Sum of the resources of a list of launches. */
-export function sumResources(list: { resources: Resources }[]): Resources {
-  return list.reduce((acc, l) => add(acc, l.resources), { ...NONE });
 }

@@ -6,9 +6,6 @@ export interface Resources {
   mem: number;
 }
 
-/** Resource names isolab understands, in display order. */
-export const RESOURCE_NAMES = ['cpus', 'mem'] as const;
-
 /** The empty resource set. */
 export const NONE: Readonly<Resources> = Object.freeze({ cpus: 0, mem: 0 });
 
@@ -27,11 +24,6 @@ export function subtract(a: Resources, b: Resources): Resources {
 /** True when every resource of `inner` fits in `outer`. */
 export function contains(outer: Resources, inner: Resources): boolean {
   return inner.cpus <= outer.cpus + 1e-9 && inner.mem <= outer.mem + 1e-9;
-}
-
-/** True when nothing is there. */
-export function isEmpty(r: Resources): boolean {
-  return r.cpus <= 0 && r.mem <= 0;
 }
 
 /** Mesos' smallest offerable amounts: an agent with less free than this on every resource is not offered. */

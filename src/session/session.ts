@@ -60,11 +60,6 @@ export class Session {
     return () => this.cleanups.delete(key);
   }
 
-  /** Number of cleanups still pending. */
-  get pending(): number {
-    return this.cleanups.size;
-  }
-
   /** Runs every pending cleanup, newest first; returns the failures as messages. */
   async close(): Promise<string[]> {
     const errors: string[] = [];
