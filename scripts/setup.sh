@@ -442,6 +442,12 @@ step_kernel() {
   local pkg ver sha name
   read -r pkg ver sha <<<"$cand"
   name="${pkg}_${ver}"
+  if pkg_installed "$KERNEL_META"; then
+    case "$(uname -r)" in
+      *-cloud-amd64) ;; # the host boots a cloud kernel: it is the host's own
+      *) say "note: $KERNEL_META is installed on this host (older isolab setups put it into /boot) but isolab no longer uses it; setup leaves it. If nothing else needs it: apt-get purge $KERNEL_META and its linux-image-*-cloud-amd64 (dpkg -l 'linux-image-*')" ;;
+    esac
+  fi
   if [ -f "$KERNELS_DIR/$name/isolab-kernel.json" ]; then
     say "guest kernel $pkg $ver present in $KERNELS_DIR/$name"
     if [ "$DRY_RUN" = 0 ]; then set_current_kernel "$name"; fi
