@@ -226,6 +226,22 @@ describe('scripts/setup.sh --dry-run', () => {
 });
 
 describe('scripts/setup.sh helpers (sourced)', () => {
+  it('apt_install refuses instead of removing: busybox would replace the installed busybox-static (real apt-get, in simulate mode via a stub)', (ctx) => {
+    const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'busybox-static'], { encoding: 'utf8' }).stdout;
+    if (!status.startsWith('install ok installed')) ctx.skip('busybox-static is not installed here (scripts/setup.sh packages installs it), so busybox would not conflict');
+    const host = scratchHost();
+    stub(host, 'apt-get', 'case " $* " in *" update "*) exit 0 ;; esac\nexec /usr/bin/apt-get -s "$@"');
+    const before = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\\n', 'busybox', 'busybox-static'], { encoding: 'utf8' }).stdout;
+    const r = spawnSync('bash', ['-c', 'source "$1"; init_paths; apt_install busybox', '_', SETUP], { env: setupEnv(host), encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    const out = `${r.stdout}${r.stderr}`;
+    expect(out).toContain('E: Packages need to be removed but remove is disabled.');
+    expect(out).toContain('apt-get refused or failed to install busybox (see its output above); nothing was removed');
+    expect(readFileSync(host.calls, 'utf8')).toMatch(/apt-get .*install -y -q --no-remove --no-install-recommends busybox/);
+    expect(spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\\n', 'busybox', 'busybox-static'], { encoding: 'utf8' }).stdout).toBe(before);
+    expect(existsSync(join(host.state, 'setup', 'installed-packages'))).toBe(false);
+  });
+
   it('key_has_fingerprint accepts a keyring holding exactly the expected key, nothing else (Debian\'s own keyrings as samples)', () => {
     const check = (file: string, fpr: string): number | null =>
       spawnSync('bash', ['-c', 'source "$1"; key_has_fingerprint "$2" "$3"', '_', SETUP, file, fpr], { encoding: 'utf8' }).status;
