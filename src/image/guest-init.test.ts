@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,9 +19,13 @@ function parse(shell: string[], cmdline: string): { task: string; files: string[
   for (const f of ['isolab.task=FROMGLOB', 'a', 'b']) writeFileSync(join(dir, f), '');
   writeFileSync(join(dir, 'cmdline'), `${cmdline}\n`);
   writeFileSync(join(dir, 'parse.sh'), parserScript());
-  const r = spawnSync(shell[0]!, [...shell.slice(1), join(dir, 'parse.sh'), join(dir, 'cmdline')], { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`parser failed: ${r.stderr}`);
-  return { task: r.stdout, files: readdirSync(dir).sort() };
+  try {
+    const r = spawnSync(shell[0]!, [...shell.slice(1), join(dir, 'parse.sh'), join(dir, 'cmdline')], { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`parser failed: ${r.stderr}`);
+    return { task: r.stdout, files: readdirSync(dir).sort() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const shells: [string, string[]][] = [['busybox sh (the guest\'s shell)', [busyboxPath(), 'sh']]];

@@ -1,10 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findGuestKernel, importClosure, resolveModules, wantedModules } from './inputs.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'isolab-image-test-'));
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'isolab-image-test-'));
+  dirs.push(d);
+  return d;
+};
 
 describe('resolveModules', () => {
   const dir = tmp();

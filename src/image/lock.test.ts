@@ -1,11 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLock } from './lock.js';
 
-const lockPath = (): string => join(mkdtempSync(join(tmpdir(), 'isolab-lock-test-')), '.lock');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const lockPath = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'isolab-lock-test-'));
+  dirs.push(d);
+  return join(d, '.lock');
+};
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { findGuestKernel } from '../../src/image/inputs.js';
 import { ROOT } from '../cli/helpers.js';
 
@@ -141,8 +141,16 @@ describe('scripts/setup.sh on a host where Docker CE (a non-Debian dockerd) answ
   it('one setup at a time: a second run waits for the first one\'s lock, then goes on', async () => {
     const host = scratchHost();
     dockerCeStubs(host);
-    const holder = spawn('flock', ['-o', host.lock, 'sleep', '60'], { stdio: 'ignore' });
-    helpers.push(holder);
+    // Its own process group, so that killing it ends flock and its sleep together.
+    const holder = spawn('flock', ['-o', host.lock, 'sleep', '60'], { stdio: 'ignore', detached: true });
+    const killHolder = (): void => {
+      try {
+        process.kill(-holder.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    };
+    onTestFinished(killHolder);
     await new Promise((r) => setTimeout(r, 300));
     const second = spawn('bash', [SETUP, 'services'], { env: setupEnv(host), stdio: ['ignore', 'pipe', 'pipe'] });
     helpers.push(second);
@@ -153,7 +161,7 @@ describe('scripts/setup.sh on a host where Docker CE (a non-Debian dockerd) answ
     expect(second.exitCode).toBeNull();
     expect(out).toContain('waiting for another setup run to finish');
     expect(out).not.toContain('libvirtd answers');
-    holder.kill('SIGKILL');
+    killHolder();
     expect(await exited).toBe(0);
     expect(out).toContain('libvirtd answers');
   });
@@ -246,7 +254,9 @@ describe('scripts/setup.sh helpers (sourced)', () => {
     const check = (file: string, fpr: string): number | null =>
       spawnSync('bash', ['-c', 'source "$1"; key_has_fingerprint "$2" "$3"', '_', SETUP, file, fpr], { encoding: 'utf8' }).status;
     const one = '/usr/share/keyrings/debian-archive-bookworm-stable.gpg';
-    const r = spawnSync('gpg', ['--batch', '--homedir', mkdtempSync(join(tmpdir(), 'isolab-gpg-')), '--with-colons', '--show-keys', one], { encoding: 'utf8' });
+    const home = mkdtempSync(join(tmpdir(), 'isolab-gpg-'));
+    scratch.push(home);
+    const r = spawnSync('gpg', ['--batch', '--homedir', home, '--with-colons', '--show-keys', one], { encoding: 'utf8' });
     const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(r.stdout)?.[1];
     expect(fpr).toBeDefined();
     expect(check(one, fpr!)).toBe(0);
