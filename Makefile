@@ -1,13 +1,17 @@
 # isolab: `make lab` runs every experiment and writes reports/latest/; `make test` runs the test suite.
 # Both install what is missing (apt, npm ci), start dockerd/libvirtd, build, and are idempotent.
+# `make setup-plan` (scripts/setup.sh --dry-run) prints what setup would change on this host.
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 SRC := $(shell find src -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: lab test setup services deps build image clean
+.PHONY: lab test setup setup-plan services deps build image clean
 
 setup:
 	bash scripts/setup.sh all
+
+setup-plan:
+	bash scripts/setup.sh --dry-run all
 
 deps:
 	bash scripts/setup.sh npm
@@ -26,10 +30,11 @@ image: build
 	bin/isolab image build
 
 # VM tests boot TCG guests on 2 cores: they run after the rest, one file at a time, so they do not starve other tests.
+# ISOLAB_TEST_REQUIRE_ALL=1: setup installed every tool, so a test that would skip for a missing one fails instead.
 test: setup build image
 	bash scripts/lint.sh
-	$(NODE_BIN)/vitest run --exclude 'test/vm/**'
-	$(NODE_BIN)/vitest run --no-file-parallelism test/vm
+	ISOLAB_TEST_REQUIRE_ALL=1 $(NODE_BIN)/vitest run --exclude 'test/vm/**'
+	ISOLAB_TEST_REQUIRE_ALL=1 $(NODE_BIN)/vitest run --no-file-parallelism test/vm
 
 lab: setup build image
 	bin/isolab lab --out reports/latest

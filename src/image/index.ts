@@ -9,12 +9,12 @@ import { buildInitramfs } from './initramfs.js';
 import { collectInputs, type ImageInputs } from './inputs.js';
 import { acquireLock } from './lock.js';
 import { BUILDER_VERSION, DOCKER_REPO, GUEST } from './layout.js';
-import { imagesDir, listManifests, readManifest, writeManifest, type ImageInfo } from './manifest.js';
+import { imageDir, imageIds, imagesDir, listManifests, readManifest, writeManifest, type ImageInfo } from './manifest.js';
 import { buildTree, treeBytes } from './tree.js';
 
 export { GUEST, DOCKER_REPO, IMAGE_LABEL, BUILDER_VERSION } from './layout.js';
-export { imagesDir, listManifests, type ImageInfo } from './manifest.js';
-export { collectInputs, type ImageInputs, type InputFile } from './inputs.js';
+export { imageDir, imageIds, imagesDir, listManifests, type ImageInfo } from './manifest.js';
+export { collectInputs, findGuestKernel, kernelsDir, type ImageInputs, type InputFile } from './inputs.js';
 
 /** Options of {@link ensureImage}. */
 export interface EnsureOptions {
@@ -68,7 +68,7 @@ function complete(info: ImageInfo | undefined): info is ImageInfo {
 /** The image for the current inputs (node, libraries, executor, guest scripts, kernel), or undefined when not built. */
 export async function currentImage(): Promise<ImageInfo | undefined> {
   const inputs = await inputsNow();
-  const info = readManifest(join(imagesDir(), inputs.id));
+  const info = readManifest(imageDir(inputs.id));
   return complete(info) && info.hash === inputs.hash ? info : undefined;
 }
 
@@ -83,7 +83,7 @@ const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
 export async function ensureImage(opts: EnsureOptions = {}): Promise<EnsuredImage> {
   const log = opts.log ?? (() => {});
   const inputs = await inputsNow();
-  const dir = join(imagesDir(), inputs.id);
+  const dir = imageDir(inputs.id);
   const dockerTag = `${DOCKER_REPO}:${inputs.id}`;
   let conn: DockerConnection | undefined;
   let dockerSkipped: string | undefined;
@@ -199,42 +199,47 @@ export interface PrunedImage {
   error?: string;
 }
 
-/** Removes every image but the current one: disk folders and `isolab-guest:*` Docker tags. */
+/**
+ * Removes every image but the current one from this state folder: the folders `images/<id>` and the
+ * Docker tags `isolab-guest:<id>` of those ids. Paths are built from the folder names (ids), never
+ * from manifest contents. Docker tags with no folder here belong to another state folder (another
+ * user, checkout or test run sharing the engine) and are left alone.
+ */
 export async function pruneImages(opts: { dryRun?: boolean } = {}): Promise<PrunedImage[]> {
   const inputs = await inputsNow();
   const out: PrunedImage[] = [];
-  for (const m of listManifests()) {
-    if (m.id === inputs.id) continue;
-    const item: PrunedImage = { kind: 'disk', id: m.dir };
+  const old = imageIds().filter((id) => id !== inputs.id);
+  for (const id of old) {
+    const dir = imageDir(id);
+    const item: PrunedImage = { kind: 'disk', id: dir };
     if (!opts.dryRun) {
       try {
-        rmSync(m.dir, { recursive: true, force: true });
+        rmSync(dir, { recursive: true, force: true });
       } catch (err) {
         item.error = (err as Error).message;
       }
     }
     out.push(item);
   }
+  if (!old.length) return out;
   let conn: DockerConnection | undefined;
   try {
     conn = await connectDocker();
   } catch {
     return out;
   }
-  const images = await conn.docker.listImages({ filters: { reference: [DOCKER_REPO] } });
-  for (const img of images) {
-    for (const ref of img.RepoTags ?? []) {
-      if (ref === `${DOCKER_REPO}:${inputs.id}`) continue;
-      const item: PrunedImage = { kind: 'docker', id: ref };
-      if (!opts.dryRun) {
-        try {
-          await conn.docker.getImage(ref).remove();
-        } catch (err) {
-          item.error = (err as Error).message.split('\n')[0];
-        }
+  for (const id of old) {
+    const ref = `${DOCKER_REPO}:${id}`;
+    if (!(await dockerImageId(conn.docker, ref))) continue;
+    const item: PrunedImage = { kind: 'docker', id: ref };
+    if (!opts.dryRun) {
+      try {
+        await conn.docker.getImage(ref).remove();
+      } catch (err) {
+        item.error = (err as Error).message.split('\n')[0];
       }
-      out.push(item);
     }
+    out.push(item);
   }
   return out;
 }

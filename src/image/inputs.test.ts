@@ -1,10 +1,18 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findGuestKernel, importClosure, resolveModules, wantedModules } from './inputs.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'isolab-image-test-'));
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'isolab-image-test-'));
+  dirs.push(d);
+  return d;
+};
 
 describe('resolveModules', () => {
   const dir = tmp();
@@ -52,16 +60,34 @@ describe('importClosure', () => {
   });
 });
 
-describe('findGuestKernel', () => {
-  it('picks the newest cloud kernel that has modules', () => {
-    const boot = tmp();
-    const mods = tmp();
-    for (const v of ['6.1.0-9-cloud-amd64', '6.1.0-10-cloud-amd64', '6.1.0-11-amd64']) {
-      writeFileSync(join(boot, `vmlinuz-${v}`), '');
-      mkdirSync(join(mods, v));
-      writeFileSync(join(mods, v, 'modules.dep'), '');
-    }
-    expect(findGuestKernel(boot, mods)).toEqual({ version: '6.1.0-10-cloud-amd64', path: join(boot, 'vmlinuz-6.1.0-10-cloud-amd64'), modulesDir: join(mods, '6.1.0-10-cloud-amd64') });
-    expect(findGuestKernel(tmp(), mods)).toMatchObject({ none: expect.stringMatching(/linux-image-cloud-amd64/) });
+describe('findGuestKernel (a kernels folder laid out like scripts/setup.sh kernel leaves it)', () => {
+  const unpacked = (release: string, record: object = { package: `linux-image-${release}`, version: '6.1.1-1', release }): string => {
+    const dir = tmp();
+    const pkg = join(dir, `linux-image-${release}_6.1.1-1`);
+    mkdirSync(join(pkg, 'boot'), { recursive: true });
+    mkdirSync(join(pkg, 'lib', 'modules', release), { recursive: true });
+    writeFileSync(join(pkg, 'boot', `vmlinuz-${release}`), '');
+    writeFileSync(join(pkg, 'lib', 'modules', release, 'modules.dep'), '');
+    writeFileSync(join(pkg, 'isolab-kernel.json'), JSON.stringify(record));
+    symlinkSync(`linux-image-${release}_6.1.1-1`, join(dir, 'current'));
+    return dir;
+  };
+
+  it('takes the kernel and modules that kernels/current points at, never /boot', () => {
+    const dir = unpacked('6.1.0-10-cloud-amd64');
+    const pkg = join(dir, 'linux-image-6.1.0-10-cloud-amd64_6.1.1-1');
+    expect(findGuestKernel(dir)).toEqual({
+      version: '6.1.0-10-cloud-amd64', path: join(pkg, 'boot', 'vmlinuz-6.1.0-10-cloud-amd64'),
+      modulesDir: join(pkg, 'lib', 'modules', '6.1.0-10-cloud-amd64'), package: 'linux-image-6.1.0-10-cloud-amd64 6.1.1-1',
+    });
+  });
+
+  it('says how to get one when there is none, or the record is unusable', () => {
+    expect(findGuestKernel(tmp())).toMatchObject({ none: expect.stringMatching(/scripts\/setup\.sh kernel/) });
+    const evil = unpacked('6.1.0-10-cloud-amd64', { release: '../../../../boot/x' });
+    expect(findGuestKernel(evil)).toMatchObject({ none: expect.stringMatching(/no valid kernel release/) });
+    const noModules = unpacked('6.1.0-11-cloud-amd64');
+    rmSync(join(noModules, 'linux-image-6.1.0-11-cloud-amd64_6.1.1-1', 'lib', 'modules', '6.1.0-11-cloud-amd64', 'modules.dep'));
+    expect(findGuestKernel(noModules)).toMatchObject({ none: expect.stringMatching(/modules\.dep missing/) });
   });
 });

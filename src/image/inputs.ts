@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { repoRoot } from '../executor/paths.js';
 import { fileDigest } from './digest.js';
 import { execTool } from './exec.js';
+import { stateDir } from '../session/state-dir.js';
 import { BUILDER_VERSION, GUEST } from './layout.js';
 
 /** One file the image is made from: where it comes from and where it goes. */
@@ -89,19 +90,6 @@ export function importClosure(entry: string): string[] {
   return [...seen].sort();
 }
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
-  const pb = b.split(/[.-]/).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? -1;
-    const y = pb[i] ?? -1;
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x - y;
-    return String(x) < String(y) ? -1 : 1;
-  }
-  return 0;
-}
-
 /** Module names the initramfs should load, from modules.txt. */
 export function wantedModules(dir = guestDir()): string[] {
   return readFileSync(join(dir, 'modules.txt'), 'utf8')
@@ -140,23 +128,49 @@ export function resolveModules(modulesDir: string, wanted: string[]): { name: st
   return out;
 }
 
-/** The newest Debian cloud kernel in /boot with its modules, or why there is none. */
-export function findGuestKernel(boot = '/boot', modRoot = '/lib/modules'): { version: string; path: string; modulesDir: string } | { none: string } {
-  let names: string[] = [];
+/** Where `scripts/setup.sh kernel` unpacks guest kernels: `stateDir()/kernels` (`current` links the one in use). */
+export function kernelsDir(): string {
+  return join(stateDir(), 'kernels');
+}
+
+/** What `scripts/setup.sh kernel` writes beside an unpacked kernel package (isolab-kernel.json). */
+interface KernelRecord {
+  /** The versioned Debian package, e.g. linux-image-6.1.0-57-cloud-amd64. */
+  package?: string;
+  /** Its Debian version. */
+  version?: string;
+  /** Kernel release, e.g. 6.1.0-57-cloud-amd64. */
+  release?: string;
+}
+
+const RELEASE_RE = /^[0-9][A-Za-z0-9._+~-]*$/;
+
+/**
+ * The guest kernel `scripts/setup.sh kernel` unpacked into the state folder (never one installed
+ * on the host), with its modules, or why there is none. Paths are built from the kernel release,
+ * checked against a strict pattern, never taken from the record as they are.
+ */
+export function findGuestKernel(dir = kernelsDir()): { version: string; path: string; modulesDir: string; package?: string } | { none: string } {
+  const hint = 'run: scripts/setup.sh kernel';
+  let root: string;
   try {
-    names = readdirSync(boot);
+    root = realpathSync(join(dir, 'current'));
   } catch {
-    return { none: `${boot} is not readable` };
+    return { none: `no guest kernel in ${dir} (${hint})` };
   }
-  const versions = names
-    .map((n) => /^vmlinuz-(.+-cloud-amd64)$/.exec(n)?.[1])
-    .filter((v): v is string => v !== undefined)
-    .sort(compareVersions);
-  const version = versions.pop();
-  if (!version) return { none: 'no /boot/vmlinuz-*-cloud-amd64 (apt-get install linux-image-cloud-amd64)' };
-  const modulesDir = join(modRoot, version);
-  if (!existsSync(join(modulesDir, 'modules.dep'))) return { none: `${modulesDir}/modules.dep missing` };
-  return { version, path: join(boot, `vmlinuz-${version}`), modulesDir };
+  let rec: KernelRecord;
+  try {
+    rec = JSON.parse(readFileSync(join(root, 'isolab-kernel.json'), 'utf8')) as KernelRecord;
+  } catch {
+    return { none: `${root}/isolab-kernel.json is missing or unreadable (${hint})` };
+  }
+  const version = rec.release;
+  if (typeof version !== 'string' || !RELEASE_RE.test(version)) return { none: `${root}/isolab-kernel.json names no valid kernel release (${hint})` };
+  const path = join(root, 'boot', `vmlinuz-${version}`);
+  const modulesDir = join(root, 'lib', 'modules', version);
+  if (!existsSync(path)) return { none: `${path} missing (${hint})` };
+  if (!existsSync(join(modulesDir, 'modules.dep'))) return { none: `${modulesDir}/modules.dep missing (${hint})` };
+  return { version, path, modulesDir, ...(typeof rec.package === 'string' ? { package: `${rec.package} ${rec.version ?? ''}`.trim() } : {}) };
 }
 
 /** Where the busybox-static binary is. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { stateDir } from '../session/state-dir.js';
 import type { InputFile } from './inputs.js';
-import type { GUEST } from './layout.js';
+import { DOCKER_REPO, type GUEST } from './layout.js';
 
 /** A built guest image: one root tree made into a Docker image, an ext4 root disk and (when a kernel exists) kernel + initramfs. */
 export interface ImageInfo {
@@ -54,13 +54,34 @@ export function imagesDir(): string {
   return join(stateDir(), 'images');
 }
 
-/** Reads an image's manifest; undefined when missing or unreadable. */
+/** The form of an image id: 12 lowercase hex digits (the start of the content hash). */
+export const IMAGE_ID_RE = /^[0-9a-f]{12}$/;
+
+/** The folder of image `id`: `imagesDir()/<id>`, built from the id alone (which must match {@link IMAGE_ID_RE}). */
+export function imageDir(id: string): string {
+  if (!IMAGE_ID_RE.test(id)) throw new Error(`not an image id: ${JSON.stringify(id)}`);
+  return join(imagesDir(), id);
+}
+
+/**
+ * Reads an image's manifest; undefined when missing or unreadable. Every path in the result is
+ * built from `dir` (the folder it was read from), never taken from the file.
+ */
 export function readManifest(dir: string): ImageInfo | undefined {
+  let info: ImageInfo;
   try {
-    return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ImageInfo;
+    info = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ImageInfo;
   } catch {
     return undefined;
   }
+  if (!info || typeof info !== 'object') return undefined;
+  return {
+    ...info,
+    dir,
+    rootDisk: join(dir, 'root.ext4'),
+    kernel: info.kernel ? join(dir, 'vmlinuz') : undefined,
+    initramfs: info.initramfs ? join(dir, 'initramfs.cpio.gz') : undefined,
+  };
 }
 
 /** Writes an image's manifest atomically. */
@@ -70,13 +91,20 @@ export function writeManifest(dir: string, info: ImageInfo): void {
   renameSync(tmp, join(dir, 'manifest.json'));
 }
 
-/** Every image with a manifest in the images folder, newest first. */
-export function listManifests(): ImageInfo[] {
+/** Ids of the image folders in the images folder (names matching {@link IMAGE_ID_RE}), with or without a manifest. */
+export function imageIds(): string[] {
   const dir = imagesDir();
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => /^[0-9a-f]{12}$/.test(n))
-    .map((n) => readManifest(join(dir, n)))
+  return readdirSync(dir).filter((n) => IMAGE_ID_RE.test(n)).sort();
+}
+
+/** Every image with a manifest in the images folder, newest first; `id` and paths come from the folder name. */
+export function listManifests(): ImageInfo[] {
+  return imageIds()
+    .map((id) => {
+      const m = readManifest(imageDir(id));
+      return m && { ...m, id, dockerTag: `${DOCKER_REPO}:${id}` };
+    })
     .filter((m): m is ImageInfo => m !== undefined)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    .sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
 }

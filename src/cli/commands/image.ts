@@ -10,14 +10,17 @@ const HELP = `Usage: isolab image build [--force] [--json]
 
 The guest image: one root filesystem tree (busybox, the host's own node and the libraries it
 loads, the compiled executor) made into a Docker image (isolab-guest:<id>, via docker import),
-an ext4 root disk, and a copy of the cloud kernel with a busybox initramfs for the VM backend.
+an ext4 root disk, and the Debian cloud kernel with a busybox initramfs for the VM backend (the
+kernel that scripts/setup.sh unpacked into <state>/kernels/, never one installed on the host).
 <id> is a hash of every input, so "build" does nothing when nothing changed.
 Images live under the state folder (images/<id>/), never in the repository.
 
 Sub-commands:
   build         build the image for the current inputs unless it exists
   list          show the built images, marking the current one
-  prune         remove every image but the current one (disk folders and Docker tags)
+  prune         remove every image in this state folder but the current one: the folders
+                images/<id> and their Docker tags isolab-guest:<id> (tags of images built
+                with another state folder are left alone)
 
 Options:
   --force       build even when the image exists

@@ -10,13 +10,27 @@ mount -t sysfs sysfs /sys
 [ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
-task=
-read -r cmdline </proc/cmdline
-for word in $cmdline; do
-  case "$word" in
-    isolab.task=*) task="${word#isolab.task=}" ;;
+# >>> task_from_cmdline (also run by src/image/guest-init.test.ts)
+# Prints the value of isolab.task= from a kernel command line file. The line is split into words
+# with pathname expansion off, and a value with anything but base64url characters is dropped.
+task_from_cmdline() {
+  _task=
+  _line=
+  read -r _line <"$1" || true
+  set -f
+  for _word in $_line; do
+    case "$_word" in
+      isolab.task=*) _task="${_word#isolab.task=}" ;;
+    esac
+  done
+  set +f
+  case "$_task" in
+    *[!A-Za-z0-9_=-]*) _task= ;;
   esac
-done
+  printf '%s' "$_task"
+}
+# <<< task_from_cmdline
+task="$(task_from_cmdline /proc/cmdline)"
 read -r up _ </proc/uptime
 printf "\n@isolab-guest start uptime=%s\n" "$up"
 /usr/local/bin/node /opt/isolab/dist/executor/main.js "$task"
