@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../src/agent/agent.js';
 import type { Backend, TaskSink, TaskSpec } from '../../src/backends/backend.js';
-import { MockBackend } from '../../src/backends/mock/mock-backend.js';
+import { MockBackend } from '../support/mock-backend.js';
 import { ProcessBackend } from '../../src/backends/process/process-backend.js';
 import { encodeMessage } from '../../src/executor/protocol.js';
 import { runWordcountJob } from '../../src/frameworks/wordcount/run-job.js';
