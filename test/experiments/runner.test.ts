@@ -21,6 +21,7 @@ const mock = new MockBackend({
 
 const src: BackendSource = {
   names: () => ['mock'],
+  describe: (n) => (n === 'mock' ? mock.descriptor : undefined),
   get: async () => mock,
   fingerprint: async () => mock.fingerprint(),
 };
