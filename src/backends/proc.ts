@@ -6,16 +6,18 @@ export const CLOCK_TICKS = 100;
 /** Bytes per page of /proc/<pid>/stat's rss field. */
 export const PAGE_BYTES = 4096;
 
-/** One process as /proc/<pid>/stat shows it. */
+/** Fields of /proc/<pid>/stat the backends use. */
 export interface ProcStat {
-  /** Process id. */
-  pid: number;
   /** Command name (truncated to 15 bytes by the kernel). */
   comm: string;
-  /** State letter: R, S, D, Z, ... */
+  /** State letter: R, S, D, Z (zombie: dead, waiting to be reaped), T, ... */
   state: string;
   /** Parent process id. */
   ppid: number;
+  /** Process group id. */
+  pgid: number;
+  /** Start time after boot, in clock ticks (with the pid, names one process). */
+  startTime: number;
   /** User + system CPU time (ms) of the process itself. */
   cpuMs: number;
   /** Resident set size (bytes). */
@@ -23,22 +25,25 @@ export interface ProcStat {
 }
 
 /** Parses the text of /proc/<pid>/stat (the command name may hold spaces and parentheses). */
-export function parseStat(pid: number, text: string): ProcStat | undefined {
+export function parseProcStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
-  const f = text.slice(close + 2).split(' ');
-  const ppid = Number(f[1]);
-  const ticks = Number(f[11]) + Number(f[12]);
-  const rss = Number(f[21]);
-  if (!Number.isFinite(ppid) || !Number.isFinite(ticks) || !Number.isFinite(rss)) return undefined;
-  return { pid, comm: text.slice(open + 1, close), state: f[0] ?? '?', ppid, cpuMs: (ticks * 1000) / CLOCK_TICKS, rssBytes: rss * PAGE_BYTES };
+  const f = text.slice(close + 2).trim().split(' ');
+  const n = (i: number): number => Number(f[i]);
+  const st: ProcStat = {
+    comm: text.slice(open + 1, close), state: f[0] ?? '?', ppid: n(1), pgid: n(2), startTime: n(19),
+    cpuMs: ((n(11) + n(12)) * 1000) / CLOCK_TICKS, rssBytes: n(21) * PAGE_BYTES,
+  };
+  return Number.isSafeInteger(st.ppid) && Number.isSafeInteger(st.startTime) && Number.isFinite(st.cpuMs) && Number.isFinite(st.rssBytes)
+    ? st : undefined;
 }
 
 /** /proc/<pid>/stat of one process, or undefined when it is gone or unreadable. */
 export function procStat(pid: number): ProcStat | undefined {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }

@@ -19,6 +19,15 @@ export const CONTAINER_SESSION_ENV = 'ISOLAB_CONTAINER_SESSION';
 /** Container environment variable carrying the backend name, likewise. */
 export const CONTAINER_BACKEND_ENV = 'ISOLAB_BACKEND';
 
+/**
+ * True when a container with these labels was made by backend `name` (the docker family shares one
+ * engine: each backend lists only its own); unlabelled ones, from before the label, belong to the default flavour.
+ */
+export function madeBy(labels: Record<string, string> | undefined, name: string, isDefaultFlavour: boolean): boolean {
+  const b = labels?.[BACKEND_LABEL];
+  return b === undefined ? isDefaultFlavour : b === name;
+}
+
 /** What, besides the task, decides a container's options. */
 export interface ContainerParams {
   /** Container name. */

@@ -12,10 +12,12 @@ import type { BackendDescriptor } from '../descriptor.js';
 import { parentPid, processTree, procUsage } from '../proc.js';
 import { settlesWithin, stopWithTimeout } from '../stop.js';
 import { dockerConnection, isNotFound, type DockerConnection } from './connection.js';
-import { BACKEND_LABEL, containerOptions } from './container-spec.js';
+import { BACKEND_LABEL, containerOptions, madeBy } from './container-spec.js';
 import { DOCKER_DESCRIPTOR, RUNTIME_VERSION_ATTR } from './descriptor.js';
 import { ReadableCopies } from './input-access.js';
-import { endRuntimeTask, runtimeTaskOf, runtimeTasks } from './runtime-leftovers.js';
+import {
+  endRuntimeTask, listRuntimeLeftovers, removeRuntimeLeftover, RUNTIME_TASK, runtimeTaskOf,
+} from './runtime-leftovers.js';
 import { runtimeFacts, unknownRuntimeReason, type RuntimeFacts, type RuntimeHints } from './runtime.js';
 
 /** A docker-family backend's state for one task. */
@@ -50,6 +52,8 @@ interface ReadyImage {
 
 const now = (): number => performance.timeOrigin + performance.now();
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+/** dockerode's prefix of an engine error ("(HTTP code 500) server error - "). */
+const ENGINE_PREFIX = /^\(HTTP code \d+\) [^-]*- /;
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number })?.statusCode;
 
 /** Thrown when the guest image is missing; the message says how to make it. */
@@ -207,7 +211,7 @@ export class DockerBackend implements Backend<ContainerState> {
         const w = (await c.wait()) as { StatusCode: number };
         return w.StatusCode === 0 ? undefined : `/bin/true exited with ${w.StatusCode}`;
       } catch (err) {
-        const m = firstLine(err).replace(/^\(HTTP code \d+\) \w+ - /, '');
+        const m = firstLine(err).replace(ENGINE_PREFIX, '');
         return m.length > 240 ? `${m.slice(0, 240)}…` : m;
       } finally {
         await c.remove({ force: true, v: true }).catch(() => {});
@@ -268,7 +272,7 @@ export class DockerBackend implements Backend<ContainerState> {
       sink.phase('attached', now());
       signal?.throwIfAborted();
       await st.container.start().catch((e: unknown) => {
-        throw new Error(`docker start ${name}${this.flavour.runtime ? ` (runtime ${this.flavour.runtime})` : ''}: ${firstLine(e).replace(/^\(HTTP code \d+\) \w+ - /, '')}`);
+        throw new Error(`docker start ${name}${this.flavour.runtime ? ` (runtime ${this.flavour.runtime})` : ''}: ${firstLine(e).replace(ENGINE_PREFIX, '')}`);
       });
       sink.phase('started', now());
       if (spec.timeoutMs !== undefined) {
@@ -408,12 +412,6 @@ export class DockerBackend implements Backend<ContainerState> {
     };
   }
 
-  /** True when a container with these labels was made by this backend (unlabelled old ones belong to the default flavour). */
-  private mine(labels: Record<string, string> | undefined): boolean {
-    const b = labels?.[BACKEND_LABEL];
-    return b === undefined ? this.flavour.runtime === undefined : b === this.name;
-  }
-
   /**
    * Containers of other sessions made by this backend, and runtime tasks (shim, runsc sandbox and
    * gofer) whose container dockerd no longer has but whose OCI bundle carries isolab's session and
@@ -423,25 +421,17 @@ export class DockerBackend implements Backend<ContainerState> {
     const { docker } = await dockerConnection();
     const self = session().id;
     const all = await docker.listContainers({ all: true });
-    const out: OwnedResource[] = all
-      .filter((c) => c.Labels?.[LABELS.owned] === 'true' && c.Labels?.[LABELS.session] !== self && this.mine(c.Labels))
+    const isDefault = this.flavour.runtime === undefined;
+    const containers: OwnedResource[] = all
+      .filter((c) => c.Labels?.[LABELS.owned] === 'true' && c.Labels?.[LABELS.session] !== self && madeBy(c.Labels, this.name, isDefault))
       .map((c) => ({
         backend: this.name, kind: 'container', id: c.Names?.[0]?.replace(/^\//, '') || c.Id, session: c.Labels?.[LABELS.session],
       }));
-    const known = new Set(all.map((c) => c.Id));
-    for (const t of runtimeTasks()) {
-      if (!t.session || t.session === self || t.backend !== this.name || known.has(t.containerId)) continue;
-      out.push({ backend: this.name, kind: RUNTIME_TASK, id: t.containerId, session: t.session });
-    }
-    return out;
+    return [...containers, ...listRuntimeLeftovers(this.name, self, new Set(all.map((c) => c.Id)))];
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
-    if (r.kind === RUNTIME_TASK) {
-      const t = runtimeTaskOf(r.id);
-      if (t?.session && t.backend === this.name) await endRuntimeTask(t);
-      return;
-    }
+    if (r.kind === RUNTIME_TASK) return removeRuntimeLeftover(r);
     if (r.kind !== 'container') return;
     const { docker } = await dockerConnection();
     try {
@@ -451,9 +441,6 @@ export class DockerBackend implements Backend<ContainerState> {
     }
   }
 }
-
-/** Reaper kind of a runtime task left without its container. */
-export const RUNTIME_TASK = 'runtime-task';
 
 /** Which limits a container's HostConfig enforces (read back from inspect). */
 export function limitsFrom(hc: Docker.HostConfig): LimitsEnforced {

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { listProcesses, procArgs, procStat, type ProcInfo } from '../proc.js';
 import { settlesWithin } from '../stop.js';
 import { CONTAINER_BACKEND_ENV, CONTAINER_SESSION_ENV } from './container-spec.js';
+import type { OwnedResource } from '../backend.js';
 import { findExecutable } from './runtime.js';
 
 const run = promisify(execFile);
@@ -152,4 +153,25 @@ export async function endRuntimeTask(t: RuntimeTask): Promise<void> {
   if (!(await gone(t, 2000))) {
     throw new Error(`runtime processes of container ${t.containerId.slice(0, 12)} did not end: ${t.pids.filter((p) => aliveFor(t.containerId, p)).join(' ')}`);
   }
+}
+
+/** Reaper kind of a runtime task left without its container. */
+export const RUNTIME_TASK = 'runtime-task';
+
+/**
+ * Runtime tasks (containerd-shim, runsc-sandbox, runsc-gofer) whose container dockerd no longer
+ * has (`containerIds`: every container it lists), made by `backend` for a session other than
+ * `self`: the bundle's config.json carries both in isolab's environment variables.
+ */
+export function listRuntimeLeftovers(backend: string, self: string, containerIds: ReadonlySet<string>, tasks = runtimeTasks()): OwnedResource[] {
+  return tasks
+    .filter((t) => t.session && t.session !== self && t.backend === backend && !containerIds.has(t.containerId))
+    .map((t) => ({ backend, kind: RUNTIME_TASK, id: t.containerId, session: t.session }));
+}
+
+/** Ends a runtime task found by {@link listRuntimeLeftovers}, after checking again that its bundle names this backend. */
+export async function removeRuntimeLeftover(r: OwnedResource): Promise<void> {
+  if (r.kind !== RUNTIME_TASK) return;
+  const t = runtimeTaskOf(r.id);
+  if (t?.session && t.backend === r.backend) await endRuntimeTask(t);
 }
