@@ -12,7 +12,7 @@ import type { BackendDescriptor } from '../descriptor.js';
 import { parentPid, processTree, procUsage } from '../proc.js';
 import { settlesWithin, stopWithTimeout } from '../stop.js';
 import { dockerConnection, isNotFound, type DockerConnection } from './connection.js';
-import { BACKEND_LABEL, containerOptions, madeBy } from './container-spec.js';
+import { BACKEND_LABEL, containerOptions, madeBy, type ContainerParams } from './container-spec.js';
 import { DOCKER_DESCRIPTOR, RUNTIME_VERSION_ATTR } from './descriptor.js';
 import { ReadableCopies } from './input-access.js';
 import {
@@ -215,7 +215,7 @@ export class DockerBackend implements Backend<ContainerState> {
         return m.length > 240 ? `${m.slice(0, 240)}…` : m;
       } finally {
         await c.remove({ force: true, v: true }).catch(() => {});
-        await this.endLeftovers(c.id);
+        await this.endLeftovers(c.id, false);
       }
     })().catch((err: unknown) => firstLine(err));
     return this.probed;
@@ -235,7 +235,7 @@ export class DockerBackend implements Backend<ContainerState> {
     };
     st.removeCleanup = sess.defer(`${this.name} container ${name}`, () => this.destroy(handle));
     const access = spec.executor.input !== undefined ? this.copies.access(spec.executor.input) : undefined;
-    const opts = containerOptions(spec, {
+    const opts = this.createOptions(spec, {
       name, image: img.info.dockerTag, imageId: img.info.id, labels: sess.labels(spec.taskId), backend: this.name, session: sess.id,
       runtime: this.flavour.runtime, user: access?.user, inputPath: access?.path, pidsLimit: this.flavour.pidsLimit,
     });
@@ -334,6 +334,11 @@ export class DockerBackend implements Backend<ContainerState> {
     }
   }
 
+  /** The create options of one task's container (a subclass may change them, e.g. a test making the start fail). */
+  protected createOptions(spec: TaskSpec, params: ContainerParams): Docker.ContainerCreateOptions {
+    return containerOptions(spec, params);
+  }
+
   private limitsHow(): string {
     return this.flavour.runtime ? `docker, runtime ${this.flavour.runtime}` : 'docker';
   }
@@ -350,15 +355,18 @@ export class DockerBackend implements Backend<ContainerState> {
 
   /**
    * Ends what the runtime left of a removed container: runsc keeps its shim, sandbox and gofer
-   * after a failed start. Normally nothing is left, or it ends by itself within a second.
+   * after a failed start (`started` false), so they are ended at once. After a normal run nothing
+   * is left, or it ends by itself within a second.
    */
-  private async endLeftovers(containerId: string): Promise<void> {
+  private async endLeftovers(containerId: string, started: boolean): Promise<void> {
     const left = runtimeTaskOf(containerId);
     if (!left) return;
-    const ended = (async () => {
-      while (runtimeTaskOf(containerId)) await new Promise((r) => setTimeout(r, 100));
-    })();
-    if (await settlesWithin(ended, 1000)) return;
+    if (started) {
+      const ended = (async () => {
+        while (runtimeTaskOf(containerId)) await new Promise((r) => setTimeout(r, 100));
+      })();
+      if (await settlesWithin(ended, 1000)) return;
+    }
     await endRuntimeTask(runtimeTaskOf(containerId) ?? left);
   }
 
@@ -378,7 +386,7 @@ export class DockerBackend implements Backend<ContainerState> {
         st.sink.phase('removing', t0);
         st.sink.phase('removed', now());
         if (st.exit) await st.exit;
-        await this.endLeftovers(c.id);
+        await this.endLeftovers(c.id, st.exit !== undefined);
       }
       st.removeCleanup();
     })();

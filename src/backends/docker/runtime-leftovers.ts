@@ -11,7 +11,8 @@ import { findExecutable } from './runtime.js';
 const run = promisify(execFile);
 
 /**
- * The host processes of one containerd task: its containerd-shim and, for runsc, its runsc-gofer
+ * The host processes of one containerd task: its containerd-shim (whose working folder is the
+ * task's OCI bundle) and, for runsc, its runsc-gofer
  * and runsc-sandbox. runsc leaves them all behind when a container fails to start (a wrong path,
  * a refused network), even after dockerd removed the container.
  */
@@ -90,7 +91,8 @@ export function runtimeTasks(procs: readonly ProcInfo[] = listProcesses(), owner
       r.namespace ??= t.namespace;
       if (!r.bundle) {
         try {
-          r.bundle = readlinkSync(`/proc/${p.pid}/cwd`);
+          const cwd = readlinkSync(`/proc/${p.pid}/cwd`);
+          if (basename(cwd) === t.containerId) r.bundle = cwd;
         } catch {
           /* gone */
         }
@@ -120,38 +122,54 @@ function aliveFor(containerId: string, pid: number): boolean {
   return args !== undefined && taskOfProcess({ args })?.containerId === containerId;
 }
 
-async function gone(t: RuntimeTask, ms: number): Promise<boolean> {
-  const done = (async () => {
-    while (t.pids.some((p) => aliveFor(t.containerId, p))) await new Promise((r) => setTimeout(r, 50));
-  })();
-  return settlesWithin(done, ms);
-}
-
-/**
- * Ends a leftover task: asks containerd to delete it (`ctr tasks delete`, then `containers delete`),
- * which ends the shim, sandbox and gofer; kills whatever is still there after 2 s. Never touches a
- * task it was not given, and a task is only given when its bundle carries isolab's session.
- */
-export async function endRuntimeTask(t: RuntimeTask): Promise<void> {
-  const ctr = findExecutable('ctr');
-  if (ctr && t.address) {
-    const base = ['--address', t.address, '--namespace', t.namespace ?? 'moby'];
-    const ctl = (args: string[]): Promise<unknown> => run(ctr, [...base, ...args], { timeout: 10_000 }).catch(() => undefined);
-    await ctl(['tasks', 'delete', t.containerId]);
-    if (t.pids.some((p) => aliveFor(t.containerId, p))) await ctl(['tasks', 'delete', '--force', t.containerId]);
-    await ctl(['containers', 'delete', t.containerId]);
-  }
-  if (await gone(t, 2000)) return;
+function kill(t: RuntimeTask, which: (args: string[]) => boolean): void {
   for (const pid of t.pids) {
-    if (!aliveFor(t.containerId, pid)) continue;
+    const args = procArgs(pid);
+    if (!args || !aliveFor(t.containerId, pid) || !which(args)) continue;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       /* gone */
     }
   }
-  if (!(await gone(t, 2000))) {
-    throw new Error(`runtime processes of container ${t.containerId.slice(0, 12)} did not end: ${t.pids.filter((p) => aliveFor(t.containerId, p)).join(' ')}`);
+}
+
+const isShim = (args: string[]): boolean => basename(args[0] ?? '').startsWith('containerd-shim');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves true once no process (shim, sandbox, gofer, or containerd's own `shim … delete`) carries the container id any more. */
+async function allGone(containerId: string, ms: number): Promise<boolean> {
+  const done = (async () => {
+    while (runtimeTaskOf(containerId)) await sleep(100);
+  })();
+  return settlesWithin(done, ms);
+}
+
+/**
+ * Ends a leftover task. runsc keeps a task that failed to start in the "created" state, which
+ * containerd will not delete: so the task's runsc-sandbox and runsc-gofer are killed first (each
+ * checked by the container id on its command line), then containerd deletes the stopped task
+ * (`ctr tasks delete`, then `containers delete`), which ends the shim; a shim still there after
+ * that is killed. Never touches a task it was not given; the reaper only gives tasks whose bundle
+ * carries isolab's session.
+ */
+export async function endRuntimeTask(t: RuntimeTask): Promise<void> {
+  kill(t, (args) => !isShim(args));
+  const ctr = findExecutable('ctr');
+  if (ctr && t.address) {
+    const base = ['--address', t.address, '--namespace', t.namespace ?? 'moby'];
+    const ctl = (args: string[]): Promise<boolean> => run(ctr, [...base, ...args], { timeout: 10_000 }).then(() => true, () => false);
+    for (let i = 0; i < 15 && runtimeTaskOf(t.containerId); i++) {
+      if (await ctl(['tasks', 'delete', t.containerId])) break;
+      await sleep(200);
+    }
+    await ctl(['containers', 'delete', t.containerId]);
+  }
+  if (await allGone(t.containerId, 2000)) return;
+  kill(runtimeTaskOf(t.containerId) ?? t, () => true);
+  if (!(await allGone(t.containerId, 3000))) {
+    const left = runtimeTaskOf(t.containerId)?.pids ?? [];
+    throw new Error(`runtime processes of container ${t.containerId.slice(0, 12)} did not end: ${left.join(' ')}`);
   }
 }
 
