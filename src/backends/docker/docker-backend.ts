@@ -98,8 +98,6 @@ export interface DockerFlavour {
   checkRuntime?: (facts: RuntimeFacts) => Promise<RuntimeCheck>;
   /** Start one throw-away container during the first fingerprint (for runtimes that may not work on this host). */
   probe?: boolean;
-  /** Fingerprint attribute prefix of the flavour's own facts (default `docker`). */
-  prefix?: string;
 }
 
 /**
@@ -171,8 +169,8 @@ export class DockerBackend implements Backend<ContainerState> {
     if (facts.args.length > 0) attributes['docker.runtime.args'] = facts.args.join(' ');
     if (facts.version) attributes[RUNTIME_VERSION_ATTR] = facts.version;
     if (!facts.known) return { health: 'undetected', description: unknownRuntimeReason(facts, this.flavour.hints), attributes };
-    if (!facts.binary) {
-      return { health: 'unhealthy', description: `dockerd knows the runtime ${facts.name}, but its executable ${facts.path ?? facts.name} is not there`, attributes };
+    if (!facts.binary && facts.path?.startsWith('/')) {
+      return { health: 'unhealthy', description: `dockerd knows the runtime ${facts.name}, but its executable ${facts.path} is not there`, attributes };
     }
     const check = this.flavour.checkRuntime ? await this.flavour.checkRuntime(facts) : { attributes: {} };
     Object.assign(attributes, check.attributes);

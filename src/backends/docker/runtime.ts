@@ -31,8 +31,11 @@ export interface EngineRuntimes {
   DefaultRuntime?: string;
 }
 
-/** The executable `bin` resolves to on PATH (or itself, when absolute and executable), else undefined. */
-export function findExecutable(bin: string, path = process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'): string | undefined {
+/** Folders searched after PATH: dockerd (root) finds runtimes in the sbin folders too. */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The executable `bin` resolves to on PATH and the system folders (or itself, when absolute and executable), else undefined. */
+export function findExecutable(bin: string, path = `${process.env.PATH ?? ''}:${SYSTEM_PATH}`): string | undefined {
   const ok = (p: string): boolean => {
     try {
       accessSync(p, constants.X_OK);
