@@ -97,6 +97,8 @@ export interface BackendDescriptor {
   summary: string;
   /** What an instance shares with the host, in a few words. */
   shares: string;
+  /** What the workload can reach of the host (its attack surface), in a few words. */
+  attackSurface: string;
   /** The host processes an instance's memory and CPU are counted over. */
   hostProcesses: string;
   /** The engine that creates instances. */

@@ -36,7 +36,7 @@ export interface MockState {
 /** A plain-process-like descriptor for the mock: it is never registered, so `--backends` cannot select it. */
 export const MOCK_DESCRIPTOR: BackendDescriptor = {
   name: 'mock', displayName: 'Mock', noun: 'mock', kind: 'process', boundary: 'host-kernel', isolationOrder: 1, baseline: true,
-  summary: 'runs nothing: a test double for the master and the experiments.', shares: 'nothing runs', hostProcesses: 'none',
+  summary: 'runs nothing: a test double for the master and the experiments.', shares: 'nothing runs', attackSurface: 'none', hostProcesses: 'none',
   engine: { name: 'none', version: null, detail: null }, runtime: { name: 'none', version: null, detail: null }, accelerator: null,
   limits: { cpus: false, mem: false, pids: false, how: 'mock' }, timeoutScale: 1,
   priors: { startupSeconds: 0.01, launchSeconds: 0.01, countMBps: 100 }, densitySteps: null,

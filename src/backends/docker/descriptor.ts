@@ -18,6 +18,8 @@ export const DOCKER_DESCRIPTOR: BackendDescriptor = {
     'kernel and no hypervisor: a container costs namespace and cgroup setup, an overlay mount, and a runtime shim ' +
     '(containerd-shim) that stays beside it.',
   shares: 'the host kernel (every system call reaches it), behind namespaces, cgroups and seccomp',
+  attackSurface:
+    'the host kernel\'s system calls, less those Docker\'s default seccomp profile blocks (about 44 of 300+), from inside namespaces with no capabilities',
   hostProcesses: 'its containerd-shim, docker-init and the executor',
   engine: { name: 'Docker Engine', version: null, detail: null, versionAttribute: 'docker.version' },
   runtime: { name: 'runc', version: null, detail: null, versionAttribute: RUNTIME_VERSION_ATTR },

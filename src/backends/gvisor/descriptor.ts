@@ -20,6 +20,8 @@ export const GVISOR_DESCRIPTOR: BackendDescriptor = {
     'The host kernel sees only the Sentry\'s own small, seccomp-filtered set of calls. It costs a slower start, the ' +
     'Sentry\'s memory, and a toll on every system call, not a second machine.',
   shares: 'the host kernel only through the Sentry\'s reduced, seccomp-filtered system calls; namespaces and cgroups as a container',
+  attackSurface:
+    'the Sentry\'s own interface; the host kernel only through the small, seccomp-filtered set of calls the Sentry and gofer make',
   hostProcesses: 'its containerd-shim, runsc-gofer and runsc-sandbox (the Sentry, with its ptrace stub processes)',
   engine: { name: 'Docker Engine', version: null, detail: null, versionAttribute: 'docker.version' },
   runtime: { name: 'runsc', version: null, detail: null, versionAttribute: RUNTIME_VERSION_ATTR, detailAttribute: PLATFORM_ATTR },

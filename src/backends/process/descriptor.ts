@@ -14,6 +14,8 @@ export const PROCESS_DESCRIPTOR: BackendDescriptor = {
     'process table. Only a cgroup (when the host allows it) caps its CPU and memory. Starting one costs a fork/exec and ' +
     'the Node runtime start.',
   shares: 'everything: kernel, file system, network, process table',
+  attackSurface:
+    'every host system call, as the lab\'s own user; nothing in between',
   hostProcesses: 'the executor (node) and anything it starts',
   engine: { name: 'Linux', version: null, detail: null, versionAttribute: 'process.kernel' },
   runtime: { name: 'node', version: null, detail: null, versionAttribute: 'process.node' },

@@ -16,6 +16,8 @@ export const VM_DESCRIPTOR: BackendDescriptor = {
     'its own fixed guest memory (allocated by the host as the guest touches it), and reaches the input through a ' +
     'virtual disk. The QEMU process is what the host sees and pays for.',
   shares: 'only the hardware, through the hypervisor (and QEMU\'s device emulation on the host)',
+  attackSurface:
+    'the hypervisor\'s interface: KVM (or QEMU\'s TCG) and QEMU\'s emulated devices (here virtio disks, serial, rng); no host system call',
   hostProcesses: 'its QEMU process',
   engine: { name: 'libvirt', version: null, detail: null, versionAttribute: 'vm.libvirt.version' },
   runtime: { name: 'QEMU', version: null, detail: null, versionAttribute: 'vm.qemu.version' },

@@ -11,6 +11,7 @@ export const KATA_DESCRIPTOR: BackendDescriptor = {
   baseline: false,
   summary: 'a container inside its own lightweight VM (a test double: it counts in the test process).',
   shares: 'the hardware, through a minimal hypervisor',
+  attackSurface: 'a minimal hypervisor\'s devices',
   hostProcesses: 'its hypervisor process',
   engine: { name: 'containerd', version: null, detail: null, versionAttribute: 'kata.containerd' },
   runtime: { name: 'kata-runtime', version: null, detail: null, versionAttribute: 'kata.version', detailAttribute: 'kata.hypervisor' },
