@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { TaskHandle, TaskSink, TaskSpec } from '../../src/backends/backend.
 import { connectDocker, isNotFound } from '../../src/backends/docker/connection.js';
 import { containerOptions } from '../../src/backends/docker/container-spec.js';
 import { DockerBackend } from '../../src/backends/docker/docker-backend.js';
+import { procStat } from '../../src/backends/proc.js';
 import { decodeMessage } from '../../src/executor/protocol.js';
 import { ensureImage, type ImageInfo } from '../../src/image/index.js';
 import { LABELS, session } from '../../src/session/session.js';
@@ -86,12 +87,12 @@ describe('docker backend (real dockerd)', () => {
       expect(h.limits).toEqual({ cpus: true, mem: true, how: 'docker' });
       expect(i.Config.User).toBe('65534:65534');
       expect(i.Config.Labels).toMatchObject({ 'isolab.backend': 'docker' });
+      for (let i = 0; i < 200 && !sink.lines.some((l) => decodeMessage(l)?.type === 'ready'); i++) await new Promise((r) => setTimeout(r, 25));
       const s = await b.stats(h);
       expect(s.memoryBytes).toBeGreaterThan(0);
       expect(s.pids!.length).toBeGreaterThanOrEqual(3);
       expect(s.pids).toContain(i.State.Pid);
-      expect(s.pids!.map((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim())).toEqual(expect.arrayContaining(['containerd-shim', 'docker-init', 'node']));
-      for (let i = 0; i < 200 && !sink.lines.some((l) => decodeMessage(l)?.type === 'ready'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(s.pids!.map((p) => procStat(p)?.comm)).toEqual(expect.arrayContaining(['containerd-shim', 'docker-init', 'node']));
       await b.stop(h, 3000);
       expect(await b.wait(h)).toMatchObject({ exitCode: 0, timedOut: false });
     } finally {
