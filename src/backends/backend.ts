@@ -1,5 +1,8 @@
 import type { Resources } from '../master/resources.js';
 import type { ExecutorTask } from '../executor/protocol.js';
+import type { BackendDescriptor } from './descriptor.js';
+
+export type { BackendDescriptor } from './descriptor.js';
 
 /** Fingerprint health, as Nomad reports it. */
 export type Health = 'undetected' | 'unhealthy' | 'healthy';
@@ -44,11 +47,11 @@ export interface TaskSink {
   phase(name: string, at: number): void;
 }
 
-/** A started task; plain data plus the backend's own state. */
-export interface TaskHandle {
+/** A started task; plain data plus the backend's own typed state `S`. */
+export interface TaskHandle<S = unknown> {
   /** Task id. */
   taskId: string;
-  /** Backend name. */
+  /** Backend name (as selected: `gvisor`, `docker:crun`, ...). */
   backend: string;
   /** Backend's id for the instance: pid, container id, domain name. */
   instanceId: string;
@@ -57,7 +60,7 @@ export interface TaskHandle {
   /** Extra facts for results, e.g. the accelerator of a VM. */
   attributes: Record<string, string>;
   /** Backend-private state. */
-  state: unknown;
+  state: S;
 }
 
 /** How a task's instance ended. */
@@ -80,7 +83,7 @@ export interface TaskStats {
   memoryBytes?: number;
   /** CPU time used so far (ms). */
   cpuMs?: number;
-  /** Host pids belonging to the instance, for PSS accounting. */
+  /** Host pids belonging to the instance, for PSS accounting (engine daemons excluded, sandbox and VM processes included). */
   pids?: number[];
 }
 
@@ -96,24 +99,44 @@ export interface OwnedResource {
   session?: string;
 }
 
-/** A task driver, after Nomad's: one per isolation technology. */
-export interface Backend {
-  /** Name used on the command line: process, docker, vm, mock. */
+/**
+ * A task driver, after Nomad's: one per isolation technology. `S` is the type of the state its
+ * handles carry; callers that hold many kinds of backend use `Backend` (state `unknown`).
+ */
+export interface Backend<S = unknown> {
+  /** Name used on the command line: process, docker, gvisor, vm, or a variant such as docker:crun. */
   readonly name: string;
+  /** What the backend is: isolation kind, boundary, engine, runtime, estimates (versions unresolved). */
+  readonly descriptor: BackendDescriptor;
   /** Looks at the host; never throws. */
   fingerprint(): Promise<Fingerprint>;
   /** Starts the executor; resolves once the instance is running. */
-  start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle>;
+  start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle<S>>;
   /** Resolves when the instance ends (on its own, by stop, or at its timeout). */
-  wait(handle: TaskHandle): Promise<ExitResult>;
+  wait(handle: TaskHandle<S>): Promise<ExitResult>;
   /** Asks the instance to stop, then kills it after timeoutMs. */
-  stop(handle: TaskHandle, timeoutMs: number, signal?: NodeJS.Signals): Promise<void>;
+  stop(handle: TaskHandle<S>, timeoutMs: number, signal?: NodeJS.Signals): Promise<void>;
   /** Removes everything the task created; safe to call twice. */
-  destroy(handle: TaskHandle): Promise<void>;
+  destroy(handle: TaskHandle<S>): Promise<void>;
   /** Current usage. */
-  stats(handle: TaskHandle): Promise<TaskStats>;
+  stats(handle: TaskHandle<S>): Promise<TaskStats>;
   /** Everything this backend finds that an isolab session created. */
   listOwned(): Promise<OwnedResource[]>;
   /** Removes one owned resource found by listOwned. */
   removeOwned(r: OwnedResource): Promise<void>;
+}
+
+/** How the registry knows a backend: its static descriptor and a lazy factory (heavy clients load on first use). */
+export interface BackendEntry {
+  /** Static descriptor (versions unresolved). */
+  descriptor: BackendDescriptor;
+  /** Makes the backend. */
+  create(): Promise<Backend>;
+  /**
+   * For a backend with variants (`docker:crun`): the entry of variant `v`, or undefined when there
+   * is no such variant.
+   */
+  variant?(v: string): BackendEntry | undefined;
+  /** Variant names this host seems to offer (for doctor), e.g. `docker:crun`; never throws. */
+  discoverVariants?(): Promise<string[]>;
 }

@@ -1,57 +1,56 @@
 import type { Backend, Fingerprint } from '../backends/backend.js';
-import { backendNames, getBackend, safeFingerprint } from '../backends/registry.js';
+import { acceleratorOf, byIsolation, resolveDescriptor, type BackendDescriptor } from '../backends/descriptor.js';
+import { registry } from '../backends/registry.js';
 import type { BackendInfo } from './types.js';
 
 /** Where experiments get their backends from; the registry in real runs, a stub in tests. */
 export interface BackendSource {
-  /** Names of the registered backends. */
+  /** Names of the registered backends, along the isolation spectrum. */
   names(): string[];
-  /** The backend of that name (registered names only). */
+  /** The static descriptor of a backend or variant; undefined for a name the source does not know. */
+  describe(name: string): BackendDescriptor | undefined;
+  /** The backend of that name (known names only). */
   get(name: string): Promise<Backend>;
   /** Its fingerprint; never throws. */
   fingerprint(name: string): Promise<Fingerprint>;
 }
 
 /** The backend registry (`src/backends/registry.ts`) as a source. */
-export const registrySource: BackendSource = { names: backendNames, get: getBackend, fingerprint: safeFingerprint };
+export const registrySource: BackendSource = registry;
 
-/** The backends the lab compares; reported (as skipped) even when a build does not register them. */
-export const LAB_BACKENDS = ['process', 'docker', 'vm'] as const;
-
-/** The default `--backends`: the lab's three, then any other registered backend except the mock. */
+/** The default `--backends`: every registered backend, along the isolation spectrum. */
 export function defaultBackends(src: BackendSource = registrySource): string[] {
-  return [...new Set([...LAB_BACKENDS, ...src.names().filter((n) => n !== 'mock')])];
+  return orderBackends(src.names(), src);
 }
 
-/** Names that are neither registered nor one of the lab's backends (bad usage). */
+/** Names the source does not know, neither as backends nor as variants (bad usage). */
 export function unknownBackends(names: readonly string[], src: BackendSource = registrySource): string[] {
-  const known = new Set<string>([...LAB_BACKENDS, ...src.names()]);
-  return names.filter((n) => !known.has(n));
+  return names.filter((n) => src.describe(n) === undefined);
 }
 
-/** The accelerator a backend reports (`*.accelerator` attribute); `none` for non-VM backends. */
-export function acceleratorOf(name: string, attributes: Record<string, string>): string {
-  const key = Object.keys(attributes).find((k) => k.endsWith('.accelerator'));
-  if (key) return attributes[key]!;
-  return name === 'vm' ? 'unknown' : 'none';
+/** Names sorted along the isolation spectrum (process, container, sandbox, vm), unknown ones last, stable. */
+export function orderBackends(names: readonly string[], src: BackendSource = registrySource): string[] {
+  return byIsolation(names, (n) => src.describe(n));
 }
 
-/** Fingerprints each named backend; unregistered and unhealthy ones come back unusable, with the reason. */
+/** Fingerprints each named backend; unknown and unhealthy ones come back unusable, with the reason. In isolation order. */
 export async function inspectBackends(names: readonly string[], src: BackendSource = registrySource): Promise<BackendInfo[]> {
-  const registered = new Set(src.names());
-  return Promise.all(
+  const infos = await Promise.all(
     names.map(async (name): Promise<BackendInfo> => {
-      if (!registered.has(name)) {
+      const d = src.describe(name);
+      if (!d) {
         return {
-          name, registered: false, health: 'undetected', description: 'backend not registered in this build',
-          attributes: {}, accelerator: acceleratorOf(name, {}), usable: false,
+          name, descriptor: null, registered: false, health: 'undetected', description: 'backend not registered in this build',
+          attributes: {}, accelerator: acceleratorOf(null, {}), usable: false,
         };
       }
       const fp = await src.fingerprint(name);
+      const descriptor = resolveDescriptor(d, fp.attributes);
       return {
-        name, registered: true, health: fp.health, description: fp.description, attributes: fp.attributes,
-        accelerator: acceleratorOf(name, fp.attributes), usable: fp.health === 'healthy',
+        name, descriptor, registered: true, health: fp.health, description: fp.description, attributes: fp.attributes,
+        accelerator: acceleratorOf(descriptor, fp.attributes), usable: fp.health === 'healthy',
       };
     }),
   );
+  return byIsolation(infos, (b) => b.descriptor);
 }

@@ -33,12 +33,6 @@ export interface ExperimentContext {
   log: (line: string) => void;
 }
 
-/** Kill a task after this long: VMs under TCG boot in seconds and count ~10× slower than the host. */
-export function taskTimeoutMs(backend: string, inputBytes = 0): number {
-  const slow = backend === 'vm';
-  return (slow ? 300_000 : 120_000) + Math.round((inputBytes / 1e6) * (slow ? 20_000 : 4_000));
-}
-
 /** A row's context for a backend, before any instance started. */
 export function rowContext(b: BackendInfo, env: EnvironmentRef, requested: Resources): RowContext {
   return {

@@ -1,7 +1,7 @@
 import type { Backend, TaskHandle } from '../backends/backend.js';
 import { decodeMessage } from '../executor/protocol.js';
 import type { Resources } from '../master/resources.js';
-import { acceleratorOf } from './backends.js';
+import { acceleratorOf, readyTimeoutMs } from '../backends/descriptor.js';
 import { rowContext, type ExperimentContext } from './context.js';
 import { instancePss, steadyAvailableMemory } from './memory.js';
 import type { BackendInfo, DensityResult, DensityStep, LaunchRound } from './types.js';
@@ -16,11 +16,6 @@ const SETTLE_MS = 1000;
 interface Launched {
   handle: TaskHandle;
   launchMs: number;
-}
-
-/** How long to wait for one instance's executor to be ready: a TCG VM boots in seconds, slower when several boot at once. */
-function readyTimeoutMs(backend: string, concurrent: number): number {
-  return backend === 'vm' ? 180_000 + 45_000 * concurrent : 60_000 + 5_000 * concurrent;
 }
 
 async function launchOne(
@@ -46,7 +41,8 @@ async function launchOne(
   const exited = backend.wait(handle).then((e) => {
     throw new Error(`instance exited before it was ready (code ${e.exitCode}${e.message ? `: ${e.message}` : ''})`);
   });
-  await withTimeout(Promise.race([ready, exited]), readyTimeoutMs(backend.name, concurrent), `executor not ready within ${readyTimeoutMs(backend.name, concurrent) / 1000} s`);
+  const limit = readyTimeoutMs(backend.descriptor, concurrent);
+  await withTimeout(Promise.race([ready, exited]), limit, `executor not ready within ${limit / 1000} s`);
   return { handle, launchMs: round(readyAt - t0, 3) };
 }
 
@@ -146,7 +142,7 @@ export async function runDensity(ctx: ExperimentContext, info: BackendInfo, back
   }
   const onHandle = (h: TaskHandle): void => {
     r.limitsEnforced ??= h.limits;
-    if (Object.keys(h.attributes).length > 0) r.accelerator = acceleratorOf(info.name, { ...info.attributes, ...h.attributes });
+    if (Object.keys(h.attributes).length > 0) r.accelerator = acceleratorOf(info.descriptor, { ...info.attributes, ...h.attributes });
   };
   let perInstance: number | null = null;
   let stop: string | undefined;

@@ -1,6 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESULTS_SCHEMA, type ResultsFile, type RunStatus } from './types.js';
+import { resolveDescriptor, type BackendDescriptor } from '../backends/descriptor.js';
+import { registry } from '../backends/registry.js';
+import { RESULTS_SCHEMA, type BackendInfo, type ResultsFile, type RunStatus } from './types.js';
 
 /** File name of the raw results in a run's folder. */
 export const RESULTS_FILE = 'results.json';
@@ -71,6 +73,24 @@ export function readResults(pathOrDir: string): ResultsFile {
   } catch {
     throw new Error(`${path}: not valid JSON`);
   }
+  if (data && (data.schema as string) === RESULTS_SCHEMA_V1) return upgradeV1(data);
   if (!data || data.schema !== RESULTS_SCHEMA) throw new Error(`${path}: not an isolab results file (schema ${RESULTS_SCHEMA})`);
+  return data;
+}
+
+/** The schema before backends carried descriptors. */
+export const RESULTS_SCHEMA_V1 = 'isolab-results/1';
+
+/**
+ * A version-1 results file as version 2: each backend gets the descriptor this build has for its
+ * name (resolved from the attributes recorded then), or null for a name it does not know.
+ */
+export function upgradeV1(data: ResultsFile): ResultsFile {
+  for (const b of data.backends as (BackendInfo & { descriptor?: BackendDescriptor | null })[]) {
+    if (b.descriptor !== undefined) continue;
+    const d = registry.describe(b.name);
+    b.descriptor = d ? resolveDescriptor(d, b.attributes) : null;
+  }
+  data.schema = RESULTS_SCHEMA;
   return data;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { detectHostResources } from '../agent/host-resources.js';
 import type { Backend } from '../backends/backend.js';
+import type { Priors } from '../backends/descriptor.js';
 import type { Resources } from '../master/resources.js';
 import { session } from '../session/session.js';
 import { writeCorpus } from '../workload/corpus.js';
@@ -37,43 +38,37 @@ export interface RunOptions {
   agentResources?: Resources;
 }
 
-/** Prior estimates (s) of one unit of work, corrected as the run goes. */
-const PRIOR = {
-  startup: { process: 0.5, docker: 1.5, vm: 14 } as Record<string, number>,
-  launch: { process: 0.3, docker: 1, vm: 12 } as Record<string, number>,
-  countMBps: { process: 15, docker: 15, vm: 1.5 } as Record<string, number>,
-};
+/** Priors of a backend with no descriptor. */
+const FALLBACK_PRIORS: Priors = { startupSeconds: 2, launchSeconds: 1, countMBps: 5 };
 
-function prior(table: Record<string, number>, backend: string, dflt: number): number {
-  return table[backend] ?? dflt;
-}
-
-/** The work of a run, with prior estimates, for the progress lines and ETA. */
-export function planUnits(s: RunSettings, usable: readonly string[], samplerCostSeconds: number): WorkUnit[] {
+/** The work of a run, with prior estimates from each backend's descriptor, for the progress lines and ETA. */
+export function planUnits(s: RunSettings, usable: readonly Pick<BackendInfo, 'name' | 'descriptor'>[], samplerCostSeconds: number): WorkUnit[] {
   const units: WorkUnit[] = [];
   for (const exp of s.experiments) {
     if (exp === 'startup') {
-      for (const b of usable) {
+      for (const { name: b, descriptor } of usable) {
         const n = s.warmup + s.repeat;
+        const prior = (descriptor?.priors ?? FALLBACK_PRIORS).startupSeconds;
         for (let i = 1; i <= n; i++) {
           const what = i <= s.warmup ? `warm-up ${i}/${s.warmup}` : `run ${i - s.warmup}/${s.repeat}`;
-          units.push({ id: `startup:${b}:${i}`, kind: `startup:${b}`, label: `startup · ${b} · ${what}`, estimateS: prior(PRIOR.startup, b, 2) });
+          units.push({ id: `startup:${b}:${i}`, kind: `startup:${b}`, label: `startup · ${b} · ${what}`, estimateS: prior });
         }
       }
     } else if (exp === 'density') {
-      for (const b of usable) {
+      for (const { name: b, descriptor } of usable) {
+        const per = (descriptor?.priors ?? FALLBACK_PRIORS).launchSeconds;
         for (const k of densityStepsFor(s, b)) {
-          const per = prior(PRIOR.launch, b, 1);
           units.push({ id: `density:${b}:${k}:serial`, kind: `density:${b}`, label: `density · ${b} · K=${k} serial launch`, estimateS: 3 + per * k });
           units.push({ id: `density:${b}:${k}:parallel`, kind: `density:${b}`, label: `density · ${b} · K=${k} parallel launch`, estimateS: 3 + per * k * 0.7 });
         }
       }
     } else {
       if (usable.length > 0) units.push({ id: 'sampler', kind: 'sampler', label: 'throughput · measuring the sampler\'s own cost', estimateS: 2 * samplerCostSeconds });
-      for (const b of usable) {
+      for (const { name: b, descriptor } of usable) {
+        const pr = descriptor?.priors ?? FALLBACK_PRIORS;
         for (const p of s.parallelism) {
           for (let i = 1; i <= s.throughputRepeat; i++) {
-            const est = prior(PRIOR.startup, b, 2) + s.inputBytes / 1e6 / prior(PRIOR.countMBps, b, 5);
+            const est = pr.startupSeconds + s.inputBytes / 1e6 / pr.countMBps;
             units.push({ id: `throughput:${b}:${p}:${i}`, kind: `throughput:${b}`, label: `throughput · ${b} · P=${p} · job ${i}/${s.throughputRepeat}`, estimateS: est });
           }
         }
@@ -81,6 +76,13 @@ export function planUnits(s: RunSettings, usable: readonly string[], samplerCost
     }
   }
   return units;
+}
+
+/** Fills the density steps of backends whose descriptor has its own (a TCG VM's few) unless the settings already name them. */
+export function applyDescriptorSteps(s: RunSettings, backends: readonly Pick<BackendInfo, 'name' | 'descriptor'>[]): void {
+  for (const b of backends) {
+    if (b.descriptor?.densitySteps && !Object.hasOwn(s.densityStepsByBackend, b.name)) s.densityStepsByBackend[b.name] = [...b.descriptor.densitySteps];
+  }
 }
 
 async function prepareInputs(s: RunSettings, given: InputFile | undefined): Promise<{ startup: InputFile; throughput: InputFile }> {
@@ -113,6 +115,8 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
   const src = o.source ?? registrySource;
   const s = o.settings;
   const [environment, backends] = await Promise.all([collectEnvironment(), inspectBackends(s.backends, src)]);
+  s.backends = backends.map((b) => b.name);
+  applyDescriptorSteps(s, backends);
   const now = new Date().toISOString();
   const data: ResultsFile = {
     schema: RESULTS_SCHEMA, status: 'running', startedAt: now, updatedAt: now, elapsedSeconds: 0, environment, settings: s,
@@ -125,7 +129,7 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
     markInterrupted(store, errorMessage(o.signal.reason ?? 'interrupted'));
   });
   for (const b of backends) if (!b.usable) o.log(`isolab: backend ${b.name} SKIPPED: ${b.health}: ${b.description}`);
-  const usable = backends.filter((b) => b.usable).map((b) => b.name);
+  const usable = backends.filter((b) => b.usable);
   const samplerCostSeconds = o.samplerCostSeconds ?? 3;
   const progress = new Progress(o.log);
   progress.plan(planUnits(s, usable, samplerCostSeconds));

@@ -18,10 +18,8 @@ export interface RunDefaults {
   sizeMb: number;
   /** Start-up input (bytes). */
   startupInputBytes: number;
-  /** Density steps. */
+  /** Density steps (a backend whose descriptor has its own, e.g. a VM's, uses those). */
   densitySteps: readonly number[];
-  /** Density steps of the vm backend. */
-  densityStepsVm: readonly number[];
   /** Sampling rate (Hz). */
   samplerHz: number;
   /** Start-up task resources. */
@@ -43,7 +41,6 @@ export const EXPERIMENT_DEFAULTS: RunDefaults = {
   sizeMb: 16,
   startupInputBytes: 64 * 1024,
   densitySteps: [1, 2, 4, 8, 16],
-  densityStepsVm: [1, 2, 4],
   samplerHz: 10,
   startupResources: { cpus: 1, mem: 256 },
   densityResources: { cpus: 0.5, mem: 256 },
@@ -54,8 +51,9 @@ export const EXPERIMENT_DEFAULTS: RunDefaults = {
 /**
  * Defaults of `isolab lab`, chosen to finish within 20 minutes on a 2-core machine where VMs run
  * under TCG: a VM cold start there takes 12–30 s through the master and the guest counts at
- * ≈ 0.5 MB/s, so VMs get density steps up to 4 only and the throughput input is 8 MB (≈ 12 min
- * on a quiet machine, measured; about twice that when the host is busy with other work).
+ * ≈ 0.5 MB/s, so VMs get density steps up to 4 only (the vm descriptor's steps) and the throughput
+ * input is 8 MB (≈ 12 min on a quiet machine with three backends, measured; about twice that when
+ * the host is busy with other work).
  */
 export const LAB_DEFAULTS: RunDefaults = {
   ...EXPERIMENT_DEFAULTS,
@@ -64,7 +62,6 @@ export const LAB_DEFAULTS: RunDefaults = {
   throughputRepeat: 3,
   sizeMb: 8,
   densitySteps: [1, 2, 4, 8, 16],
-  densityStepsVm: [1, 2, 4],
 };
 
 /** The default memory budget of one density step: half the host's available memory, at most 8 GiB. */
@@ -84,7 +81,7 @@ export function makeSettings(p: Partial<RunSettings> & { experiments: Experiment
     input: `generated corpus, ${d.sizeMb} MB, seed 1`,
     startupInputBytes: d.startupInputBytes,
     densitySteps: [...d.densitySteps],
-    densityStepsByBackend: { vm: [...d.densityStepsVm] },
+    densityStepsByBackend: {},
     samplerHz: d.samplerHz,
     startupResources: { ...d.startupResources },
     densityResources: { ...d.densityResources },

@@ -7,8 +7,8 @@ import { Master } from '../master/master.js';
 import type { Resources } from '../master/resources.js';
 import type { TaskStatus } from '../master/types.js';
 import { summarize } from '../stats/summary.js';
-import { acceleratorOf } from './backends.js';
-import { rowContext, taskTimeoutMs, type ExperimentContext, type InputFile } from './context.js';
+import { acceleratorOf, taskTimeoutMs } from '../backends/descriptor.js';
+import { rowContext, type ExperimentContext, type InputFile } from './context.js';
 import { OneTaskScheduler } from './one-task-scheduler.js';
 import type { BackendInfo, StartupMetric, StartupResult, StartupSample } from './types.js';
 import { abortable, errorMessage, round, waitFor } from './util.js';
@@ -125,7 +125,7 @@ export async function runStartup(ctx: ExperimentContext, info: BackendInfo, back
     try {
       const { status, data } = await startupOnce(backend, {
         taskId: `startup-${i}`, input: ctx.startupInput, resources: st.startupResources, agentResources: ctx.agentResources,
-        timeoutMs: taskTimeoutMs(info.name, ctx.startupInput.bytes), signal: ctx.signal,
+        timeoutMs: taskTimeoutMs(info.descriptor, ctx.startupInput.bytes), signal: ctx.signal,
       });
       sample.phases = { ...(data?.phases ?? {}) };
       sample.durations = startupDurations(sample.phases);
@@ -134,7 +134,7 @@ export async function runStartup(ctx: ExperimentContext, info: BackendInfo, back
       sample.ok = status.state === 'finished' && missing.length === 0;
       if (!sample.ok) sample.error = status.state !== 'finished' ? `${status.state}: ${status.message ?? 'no reason'}` : `phases not recorded: ${missing.join(', ')}`;
       if (data?.limits && !r.limitsEnforced) r.limitsEnforced = data.limits;
-      if (data?.attributes && Object.keys(data.attributes).length > 0) r.accelerator = acceleratorOf(info.name, { ...info.attributes, ...data.attributes });
+      if (data?.attributes && Object.keys(data.attributes).length > 0) r.accelerator = acceleratorOf(info.descriptor, { ...info.attributes, ...data.attributes });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       sample.error = errorMessage(err);

@@ -3,8 +3,8 @@ import { runWordcountJob, type JobResult } from '../frameworks/wordcount/run-job
 import type { Resources } from '../master/resources.js';
 import { mean } from '../stats/descriptive.js';
 import { summarize } from '../stats/summary.js';
-import { acceleratorOf } from './backends.js';
-import { rowContext, taskTimeoutMs, type ExperimentContext } from './context.js';
+import { acceleratorOf, taskTimeoutMs } from '../backends/descriptor.js';
+import { rowContext, type ExperimentContext } from './context.js';
 import { UsageSampler } from './sampler.js';
 import type { BackendInfo, ThroughputResult, ThroughputRun } from './types.js';
 import { errorMessage, round } from './util.js';
@@ -79,7 +79,7 @@ export async function runThroughput(ctx: ExperimentContext, info: BackendInfo, b
     try {
       const job = await runWordcountJob({
         input: input.path, size: input.bytes, parallelism, backend, taskResources: resources, agentResources: ctx.agentResources,
-        maxRetries: 1, taskTimeoutMs: taskTimeoutMs(info.name, input.bytes / parallelism), signal: ctx.signal,
+        maxRetries: 1, taskTimeoutMs: taskTimeoutMs(info.descriptor, input.bytes / parallelism), signal: ctx.signal,
       });
       run.timeline = sampler.stop();
       run.ok = true;
@@ -91,7 +91,7 @@ export async function runThroughput(ctx: ExperimentContext, info: BackendInfo, b
       Object.assign(run, splitJob(job));
       const first = job.attempts.find((a) => a.state === 'finished')?.data;
       if (first?.limits) r.limitsEnforced ??= first.limits;
-      if (first && Object.keys(first.attributes).length > 0) r.accelerator = acceleratorOf(info.name, { ...info.attributes, ...first.attributes });
+      if (first && Object.keys(first.attributes).length > 0) r.accelerator = acceleratorOf(info.descriptor, { ...info.attributes, ...first.attributes });
     } catch (err) {
       run.timeline = sampler.stop();
       if (ctx.signal.aborted) throw err;

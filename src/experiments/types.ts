@@ -1,9 +1,13 @@
 import type { Health, LimitsEnforced } from '../backends/backend.js';
+import type { BackendDescriptor } from '../backends/descriptor.js';
 import type { Resources } from '../master/resources.js';
 import type { Summary } from '../stats/summary.js';
 
-/** Schema tag of results.json; bumped when the format changes incompatibly. */
-export const RESULTS_SCHEMA = 'isolab-results/1';
+/**
+ * Schema tag of results.json; bumped when the format changes incompatibly.
+ * 2: every backend carries its resolved descriptor (`BackendInfo.descriptor`); version-1 files are upgraded on read.
+ */
+export const RESULTS_SCHEMA = 'isolab-results/2';
 
 /** The three experiments, in the order a full run does them. */
 export const EXPERIMENTS = ['startup', 'density', 'throughput'] as const;
@@ -61,10 +65,15 @@ export interface EnvironmentRef {
   commit: string | null;
 }
 
-/** A backend as a run found it: registered or not, healthy or not, and why. */
+/** A backend as a run found it: what it is, registered or not, healthy or not, and why. */
 export interface BackendInfo {
-  /** Backend name: process, docker, vm. */
+  /** Backend name: process, docker, gvisor, vm, docker:crun. */
   name: string;
+  /**
+   * What the backend is (kind, boundary, engine and runtime with the versions its fingerprint
+   * found, accelerator, estimates); null only for a name the build does not know at all.
+   */
+  descriptor: BackendDescriptor | null;
   /** True when the build registers the backend. */
   registered: boolean;
   /** Fingerprint health; `undetected` when not registered. */
@@ -303,7 +312,7 @@ export interface RunSettings {
   startupInputBytes: number;
   /** Density steps of K. */
   densitySteps: number[];
-  /** Density steps per backend when they differ from `densitySteps`. */
+  /** Density steps per backend when they differ from `densitySteps` (a backend's descriptor's own steps, or given on the command line). */
   densityStepsByBackend: Record<string, number[]>;
   /** Memory budget of one density step (bytes). */
   memBudgetBytes: number;

@@ -1,6 +1,8 @@
+import { BOUNDARY_LABELS, KIND_LABELS, type Component } from '../backends/descriptor.js';
 import { STARTUP_METRICS } from '../experiments/startup.js';
-import type { BackendInfo, DensityResult, DensityStep, ResultsFile, RowContext, ThroughputResult } from '../experiments/types.js';
+import type { DensityResult, DensityStep, ResultsFile, RowContext, ThroughputResult } from '../experiments/types.js';
 import type { Summary } from '../stats/summary.js';
+import { accelOf, baselineOf, headerOf, inIsolationOrder, nounOf, orderedBackends } from './backends.js';
 import { blocks, bulletList, fmt, heading, image, missing, MISSING, table, type Align, type Cell } from './markdown.js';
 import { instancesPerGiB, medianOrNull, pssMiB, speedups } from './metrics.js';
 import { PUBLISHED_REFERENCES, REFERENCE_METHOD } from './references.js';
@@ -9,13 +11,6 @@ import { backgroundText, methodText } from './text.js';
 
 const MIB = 2 ** 20;
 const GIB = 2 ** 30;
-
-/** What a backend is called in sentences: process, container, VM (tcg). */
-export function noun(backend: string, accelerator = 'none'): string {
-  if (backend === 'docker') return 'container';
-  if (backend === 'vm') return accelerator && accelerator !== 'none' && accelerator !== 'unknown' ? `VM (${accelerator})` : 'VM';
-  return backend;
-}
 
 /** Milliseconds as the report prints them: one decimal. */
 export function ms(x: number | null | undefined): string {
@@ -53,28 +48,29 @@ function statusLine(res: ResultsFile): string {
   return `${base} **Status: ${res.status}** (${res.statusReason ?? 'no reason recorded'}); the tables show what finished before that.`;
 }
 
-/** Finds a version among all backends' attributes by key pattern; missing with a reason otherwise. */
-function attributeValue(backends: readonly BackendInfo[], key: RegExp, owner: string): string {
-  for (const b of backends) {
-    const k = Object.keys(b.attributes).find((x) => key.test(x));
-    if (k) return b.attributes[k]!;
+/** One engine or runtime per row, as the backends' descriptors name them, with the version found or why it is missing. */
+function componentRows(res: ResultsFile): Cell[][] {
+  const rows = new Map<string, Cell[]>();
+  for (const b of orderedBackends(res)) {
+    const d = b.descriptor;
+    if (!d) continue;
+    for (const [role, c] of [['engine', d.engine], ['runtime', d.runtime]] as [string, Component][]) {
+      const key = c.name;
+      const have = rows.get(key);
+      if (have && have[1] !== MISSING && !String(have[1]).startsWith('—')) continue;
+      const why = !b.usable ? `${b.name} backend ${b.health}: ${b.description}` : `not reported by the ${b.name} backend`;
+      const value = c.version ? `${c.version}${c.detail ? ` (${c.detail})` : ''}` : missing(why);
+      rows.set(key, [`${c.name} (${role} of ${d.displayName})`, value]);
+    }
   }
-  const o = backends.find((b) => b.name === owner);
-  if (!o) return missing(`${owner} backend not part of this run`);
-  if (!o.usable) return missing(`${owner} backend ${o.health}: ${o.description}`);
-  return missing(`not reported by the ${owner} backend`);
+  return [...rows.values()];
 }
 
 function environmentSection(res: ResultsFile): string {
   const e = res.environment;
-  const accels = res.backends.filter((b) => b.name === 'vm' || b.accelerator !== 'none');
-  const used = (name: string, ...rows: RowContext[][]): string | undefined =>
-    rows.flat().find((r) => r.backend === name && r.accelerator !== 'unknown')?.accelerator;
-  const accel = accels.length === 0 ? missing('no VM backend in this run')
-    : accels.map((b) => {
-      const a = used(b.name, res.startup, res.density, res.throughput) ?? b.accelerator;
-      return b.usable ? `${b.name}: ${a}` : `${b.name}: ${missing(`${b.health}: ${b.description}`)}`;
-    }).join('; ');
+  const accels = orderedBackends(res).filter((b) => b.descriptor?.accelerator || b.accelerator !== 'none');
+  const accel = accels.length === 0 ? missing('no backend with an accelerator in this run')
+    : accels.map((b) => (b.usable ? `${b.name}: ${accelOf(res, b.name)}` : `${b.name}: ${missing(`${b.health}: ${b.description}`)}`)).join('; ');
   const rows: Cell[][] = [
     ['CPU', e.cpuModel],
     ['cores (logical / physical)', `${e.cores} / ${e.physicalCores ?? MISSING}`],
@@ -84,16 +80,15 @@ function environmentSection(res: ResultsFile): string {
     ['host is a VM', e.virtual === null ? MISSING : e.virtual ? 'yes' : 'no'],
     ['load average at start (1/5/15 min)', e.loadAverage ? e.loadAverage.map((x) => fmt(x, 2)).join(' / ') : MISSING],
     ['accelerator', accel],
-    ['Docker', attributeValue(res.backends, /^docker\..*version/i, 'docker')],
-    ['libvirt', attributeValue(res.backends, /libvirt.*version/i, 'vm')],
-    ['QEMU', attributeValue(res.backends, /qemu.*version/i, 'vm')],
+    ...componentRows(res),
     ['node', e.node],
     ['git commit', e.gitCommit ? `${e.gitCommit}${e.gitDirty ? ' (with uncommitted changes)' : ''}` : missing('not a git checkout')],
     ['date', e.date],
     ['host name', e.hostname],
   ];
-  const backendRows: Cell[][] = res.backends.map((b) => [
+  const backendRows: Cell[][] = orderedBackends(res).map((b) => [
     b.name,
+    b.descriptor ? `${KIND_LABELS[b.descriptor.kind]}, ${BOUNDARY_LABELS[b.descriptor.boundary]}` : MISSING,
     b.usable ? 'used' : 'SKIPPED',
     b.health,
     b.accelerator,
@@ -103,8 +98,8 @@ function environmentSection(res: ResultsFile): string {
   return blocks(
     heading('Environment'),
     table(['item', 'value'], rows, ['l', 'l']),
-    'Backends as fingerprinted at the start of the run (a backend that is not usable is skipped, with the reason):',
-    table(['backend', 'used', 'health', 'accelerator', 'description', 'attributes'], backendRows, ['l', 'l', 'l', 'l', 'l', 'l']),
+    'Backends as fingerprinted at the start of the run, along the isolation spectrum (a backend that is not usable is skipped, with the reason):',
+    table(['backend', 'kind, boundary', 'used', 'health', 'accelerator', 'description', 'attributes'], backendRows, ['l', 'l', 'l', 'l', 'l', 'l', 'l']),
   );
 }
 
@@ -265,11 +260,6 @@ function startupMedian(res: ResultsFile, backend: string, metric: 'offerToReady'
   return res.startup.find((r) => r.backend === backend)?.summary[metric]?.median ?? null;
 }
 
-function accelOf(res: ResultsFile, backend: string): string {
-  return [...res.startup, ...res.density, ...res.throughput].find((r) => r.backend === backend && r.accelerator !== 'unknown')?.accelerator
-    ?? res.backends.find((b) => b.name === backend)?.accelerator ?? 'none';
-}
-
 /** Why a backend has no figure in an experiment: not usable, or its configuration's reason. */
 function whyMissing(res: ResultsFile, rows: readonly RowContext[], backend: string): string {
   const info = res.backends.find((x) => x.name === backend);
@@ -278,39 +268,53 @@ function whyMissing(res: ResultsFile, rows: readonly RowContext[], backend: stri
   return r?.reason ? `${backend} ${r.status}: ${r.reason}` : `no ${backend} measurement`;
 }
 
+/** One headline figure of the summary: its title and each backend's value as text. */
+export interface Headline {
+  /** What is compared, e.g. "Start-up, median offer → executor ready". */
+  title: string;
+  /** Per backend, in isolation order: the figure (with its ratio to the baseline), or why it is missing. */
+  cells: { backend: string; value: number | null; text: string }[];
+}
+
 /**
- * The summary: for each headline figure, every backend's value and, for the others, its ratio to
- * the process backend (e.g. "container 305.0 ms = 1.3× process"); a missing figure says why.
+ * The summary's figures: for each, every backend's value and, for the others, its ratio to the
+ * baseline backend (e.g. "305.0 ms = 1.3× process"); a missing figure says why. Notes (caveats,
+ * skipped backends) come first.
  */
-export function summaryLines(res: ResultsFile): string[] {
+export function headlines(res0: ResultsFile): { notes: string[]; figures: Headline[] } {
+  const res = inIsolationOrder(res0);
   const names = res.backends.map((b) => b.name);
-  const lines: string[] = [];
+  const base = baselineOf(res);
+  const notes: string[] = [];
+  const figures: Headline[] = [];
   const item = (
     title: string, unit: string, digits: number, rows: readonly RowContext[], get: (b: string) => number | null, withRatio = true,
     show: (b: string, v: number) => string = (_b, v) => `${fmt(v, digits)}${unit ? ` ${unit}` : ''}`,
   ): void => {
-    const base = get('process');
-    const parts = names.map((b) => {
+    const baseValue = base ? get(base.name) : null;
+    const cells = names.map((b) => {
       const v = get(b);
-      const n = noun(b, accelOf(res, b));
-      if (v === null) return res.backends.find((x) => x.name === b)?.usable === false ? `${n} ${MISSING} (skipped)` : `${n} ${missing(whyMissing(res, rows, b))}`;
-      const r = withRatio && b !== 'process' ? ratio(v, base) : null;
+      if (v === null) {
+        const text = res.backends.find((x) => x.name === b)?.usable === false ? `${MISSING} (skipped)` : missing(whyMissing(res, rows, b));
+        return { backend: b, value: null, text };
+      }
+      const r = withRatio && base && b !== base.name ? ratio(v, baseValue) : null;
       const noise = v <= 0 ? ' (not above the noise of other host activity)' : '';
-      return `${n} ${show(b, v)}${r ? ` = ${r} process` : ''}${noise}`;
+      return { backend: b, value: v, text: `${show(b, v)}${r ? ` = ${r} ${nounOf(res, base!.name)}` : ''}${noise}` };
     });
-    lines.push(`${title}: ${parts.join('; ')}.`);
+    figures.push({ title, cells });
   };
   const has = (e: string): boolean => res.settings.experiments.includes(e as never);
   const e = res.environment;
   const busy = e.loadAverage && e.loadAverage[0]! > e.cores / 2;
   const bg = res.sampler?.hostCpuPctNoJob;
   if (busy || (bg != null && bg > 25)) {
-    lines.push(`Caveat: the host was busy with other work during this run (load average ${fmt(e.loadAverage[0], 2)} on ${e.cores} cores at the start` +
+    notes.push(`Caveat: the host was busy with other work during this run (load average ${fmt(e.loadAverage[0], 2)} on ${e.cores} cores at the start` +
       `${bg != null ? `; ${fmt(bg, 1)}% CPU busy with no job of the lab running` : ''}): times and memory changes include that contention.`);
   }
   const skipped = res.backends.filter((b) => !b.usable);
   if (skipped.length > 0) {
-    lines.push(`Skipped, not measured: ${skipped.map((b) => `${noun(b.name, b.accelerator)} (${b.name} ${b.health}: ${b.description})`).join('; ')}.`);
+    notes.push(`Skipped, not measured: ${skipped.map((b) => `${nounOf(res, b.name, b.accelerator)} (${b.name} ${b.health}: ${b.description})`).join('; ')}.`);
   }
   if (has('startup')) {
     item('Start-up, median offer → executor ready', 'ms', 1, res.startup, (b) => startupMedian(res, b, 'offerToReady'));
@@ -364,7 +368,25 @@ export function summaryLines(res: ResultsFile): string[] {
       return others.length > 0 ? 'none (P=1 was fastest)' : `${MISSING} (only P=1 measured)`;
     });
   }
-  return lines;
+  return { notes, figures };
+}
+
+/** The summary as sentences: notes, then one line per headline figure naming each backend. */
+export function summaryLines(res: ResultsFile): string[] {
+  const { notes, figures } = headlines(res);
+  return [...notes, ...figures.map((f) => `${f.title}: ${f.cells.map((c) => `${nounOf(res, c.backend)} ${c.text}`).join('; ')}.`)];
+}
+
+/** The summary as a table: one row per headline figure, one column per backend along the isolation spectrum. */
+export function summaryTable(res: ResultsFile): string {
+  const { figures } = headlines(res);
+  if (figures.length === 0) return '';
+  const backends = orderedBackends(res).map((b) => b.name);
+  return table(
+    ['figure', ...backends.map((b) => headerOf(res, b))],
+    figures.map((f) => [f.title, ...backends.map((b) => f.cells.find((c) => c.backend === b)?.text ?? MISSING)]),
+    ['l', ...backends.map((): Align => 'r')],
+  );
 }
 
 function referencesSection(): string {
@@ -389,18 +411,21 @@ function filesSection(charts: readonly ChartJob[]): string {
 }
 
 /** The Markdown report of a run, from its results.json data alone (no clock, no environment lookups). */
-export function renderMarkdown(res: ResultsFile, charts: readonly ChartJob[] = chartJobs(res)): string {
+export function renderMarkdown(res0: ResultsFile, charts: readonly ChartJob[] = chartJobs(res0)): string {
+  const res = inIsolationOrder(res0);
+  const base = baselineOf(res);
   return blocks(
     heading('isolab: what isolation costs', 1),
     statusLine(res),
-    `Backends: ${res.backends.map((b) => `${b.name} (${b.usable ? `used, accelerator ${accelOf(res, b.name)}` : `SKIPPED: ${b.description}`})`).join(', ')}. ` +
+    `Backends, along the isolation spectrum: ${res.backends.map((b) => `${headerOf(res, b.name)}: ${b.usable ? 'used' : `SKIPPED: ${b.description}`}`).join('; ')}. ` +
       `Experiments: ${res.settings.experiments.join(', ')}.`,
     heading('Summary'),
-    'Medians measured in this run: every backend\'s figure and, for the container and the VM, its ratio to the process backend.',
+    `Medians measured in this run: every backend's figure and, for the others, its ratio to the ${base ? nounOf(res, base.name) : 'first'} backend.`,
+    summaryTable(res),
     bulletList(summaryLines(res)),
     environmentSection(res),
     heading('Background'),
-    backgroundText(),
+    backgroundText(res),
     heading('Method'),
     methodText(res),
     limitsSection(res),

@@ -1,6 +1,7 @@
 import { STARTUP_METRICS, STARTUP_SEGMENTS } from '../experiments/startup.js';
 import type { ResultsFile, ThroughputRun } from '../experiments/types.js';
 import { barChart, lineChart, timelineChart, type BarDatum, type LineDatum, type TimelineDatum } from './charts.js';
+import { inIsolationOrder } from './backends.js';
 import { pssMiB } from './metrics.js';
 
 /** One chart of a report: its file name beside report.md, its title, and how to draw it. */
@@ -115,7 +116,8 @@ function throughputCharts(res: ResultsFile): ChartJob[] {
   return jobs;
 }
 
-/** Every chart a report shows, derived from results.json alone; the Markdown links exactly these files. */
-export function chartJobs(res: ResultsFile): ChartJob[] {
+/** Every chart a report shows, derived from results.json alone, backends along the isolation spectrum; the Markdown links exactly these files. */
+export function chartJobs(res0: ResultsFile): ChartJob[] {
+  const res = inIsolationOrder(res0);
   return [...startupCharts(res), ...densityCharts(res), ...throughputCharts(res)];
 }

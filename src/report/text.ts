@@ -1,29 +1,27 @@
+import { BOUNDARY_LABELS, KIND_LABELS } from '../backends/descriptor.js';
 import type { ResultsFile } from '../experiments/types.js';
-import { bulletList } from './markdown.js';
+import { nounOf, orderedBackends } from './backends.js';
+import { bulletList, missing } from './markdown.js';
 
-/** What a process, a container and a VM share and do not share, in the lab's own words. */
-export function backgroundText(): string {
+/** What each backend of the run is and shares with the host, in the lab's own words (from their descriptors). */
+export function backgroundText(res: ResultsFile): string {
+  const bs = orderedBackends(res).filter((b) => b.descriptor);
+  if (bs.length === 0) return missing('no backend of this run has a descriptor');
   return [
-    'The lab runs the same executor (a Node program that counts words in a byte range of a file) three ways:',
+    `The lab runs the same executor (a Node program that counts words in a byte range of a file) ${bs.length === 1 ? 'one way' : `${bs.length} ways`}, ` +
+      'along the isolation spectrum:',
     '',
-    bulletList([
-      '**Process**: a child process of the host. It shares everything with the host: the kernel, the file system, ' +
-        'the network, the process table. Only a cgroup (when the host allows it) caps its CPU and memory. Starting one ' +
-        'costs a fork/exec and the Node runtime start.',
-      '**Container** (Docker): still a host process on the same kernel, but inside its own namespaces (process ids, ' +
-        'mounts, network, hostname, IPC, users) with its own root file system image, and with cgroup limits set by the ' +
-        'engine. There is no second kernel and no hypervisor: a container costs namespace and cgroup setup, an ' +
-        'overlay mount, and a runtime shim (containerd-shim) that stays beside it.',
-      '**Virtual machine** (libvirt/QEMU): a separate guest kernel on virtual hardware emulated by a QEMU process; the ' +
-        'hypervisor is KVM when the CPU\'s virtualisation extensions are usable, otherwise TCG, QEMU\'s instruction-by-' +
-        'instruction translator (much slower). The guest shares no kernel, namespace or page cache with the host: it ' +
-        'boots, has its own fixed guest memory (allocated by the host as the guest touches it), and reaches the input ' +
-        'through a virtual disk. The QEMU process is what the host sees and pays for.',
-    ]),
+    bulletList(bs.map((b) => `**${b.descriptor!.displayName}** (${KIND_LABELS[b.descriptor!.kind]}, boundary: ${BOUNDARY_LABELS[b.descriptor!.boundary]}): ${b.descriptor!.summary}`)),
     '',
-    'So a process shares the kernel and everything else; a container shares the kernel but not the view of it; a VM ' +
-      'shares only the hardware, through the hypervisor. Each step buys stronger isolation with start-up time and memory.',
+    `What each shares with the host: ${bs.map((b) => `${nounOf(res, b.name)}: ${b.descriptor!.shares}`).join('; ')}. ` +
+      'Each step along the spectrum buys stronger isolation with start-up time, memory or speed.',
   ].join('\n');
+}
+
+/** Which host processes each backend's instance memory is counted over, from the descriptors. */
+function hostProcesses(res: ResultsFile): string {
+  const bs = orderedBackends(res).filter((b) => b.descriptor);
+  return bs.length > 0 ? bs.map((b) => `${nounOf(res, b.name)}: ${b.descriptor!.hostProcesses}`).join('; ') : 'the instance\'s processes';
 }
 
 /** Where each clock starts and stops, repetitions and warm-up, as this run was configured. */
@@ -50,8 +48,7 @@ export function methodText(res: ResultsFile): string {
         `memory after a 1 s settle, stops and destroys them all, then launches K at once and does the same. The launch ` +
         `clock runs from the first start call to the last executor ready; the rate is K / that time. Memory per instance ` +
         `is the PSS (proportional set size, /proc/<pid>/smaps_rollup) summed over every host process of the instance ` +
-        `(the executor; for a container also its containerd-shim; for a VM its QEMU process); shared engine daemons ` +
-        `(dockerd, containerd, libvirtd) are not counted. PSS divides each shared page among the processes that map it, so ` +
+        `(${hostProcesses(res)}); shared engine daemons (dockerd, containerd, libvirtd) are not counted. PSS divides each shared page among the processes that map it, so ` +
         `instances that map the same files (the node binary, the image's libraries) share their cost: per-instance PSS ` +
         `falls as K rises, and a host process shares the node binary with the lab itself. Second measure: the drop of host available memory (MemAvailable, ` +
         `median of 3 reads) from before the launch to all instances up, divided by K; it catches what PSS misses (page ` +

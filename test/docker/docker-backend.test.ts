@@ -6,6 +6,7 @@ import type { TaskHandle, TaskSink, TaskSpec } from '../../src/backends/backend.
 import { connectDocker, isNotFound } from '../../src/backends/docker/connection.js';
 import { containerOptions } from '../../src/backends/docker/container-spec.js';
 import { DockerBackend } from '../../src/backends/docker/docker-backend.js';
+import { procStat } from '../../src/backends/proc.js';
 import { decodeMessage } from '../../src/executor/protocol.js';
 import { ensureImage, type ImageInfo } from '../../src/image/index.js';
 import { LABELS, session } from '../../src/session/session.js';
@@ -84,11 +85,14 @@ describe('docker backend (real dockerd)', () => {
       expect(i.HostConfig.SecurityOpt).toContain('no-new-privileges');
       expect(i.Config.Labels).toMatchObject({ [LABELS.session]: session().id, [LABELS.task]: 'limits', [LABELS.owned]: 'true' });
       expect(h.limits).toEqual({ cpus: true, mem: true, how: 'docker' });
+      expect(i.Config.User).toBe('65534:65534');
+      expect(i.Config.Labels).toMatchObject({ 'isolab.backend': 'docker' });
+      for (let i = 0; i < 200 && !sink.lines.some((l) => decodeMessage(l)?.type === 'ready'); i++) await new Promise((r) => setTimeout(r, 25));
       const s = await b.stats(h);
       expect(s.memoryBytes).toBeGreaterThan(0);
       expect(s.pids!.length).toBeGreaterThanOrEqual(3);
       expect(s.pids).toContain(i.State.Pid);
-      for (let i = 0; i < 200 && !sink.lines.some((l) => decodeMessage(l)?.type === 'ready'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(s.pids!.map((p) => procStat(p)?.comm)).toEqual(expect.arrayContaining(['containerd-shim', 'docker-init', 'node']));
       await b.stop(h, 3000);
       expect(await b.wait(h)).toMatchObject({ exitCode: 0, timedOut: false });
     } finally {
@@ -97,9 +101,12 @@ describe('docker backend (real dockerd)', () => {
     expect(await gone(h)).toBe(true);
   });
 
-  it('a container built with the same options cannot write its root, has no network and sees its memory limit', async () => {
-    const opts = containerOptions(spec('probe', 'idle'), { name: session().name('probe'), image: image.dockerTag, imageId: image.id, labels: session().labels('probe') });
-    opts.Cmd = ['/bin/sh', '-c', 'touch /x 2>/dev/null && echo rw || echo ro; ls /sys/class/net; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'];
+  it('a container built with the same options cannot write its root, has no network, sees its memory limit and runs as 65534, not root, and can read its input', async () => {
+    const opts = containerOptions(spec('probe', 'idle'), {
+      name: session().name('probe'), image: image.dockerTag, imageId: image.id, labels: session().labels('probe'), backend: 'docker', session: session().id,
+    });
+    expect(opts.User).toBe('65534:65534');
+    opts.Cmd = ['/bin/sh', '-c', 'touch /x 2>/dev/null && echo rw || echo ro; ls /sys/class/net; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; id -u; cat /input/data >/dev/null && echo readable'];
     const c = await docker.createContainer(opts);
     try {
       const stream = await c.attach({ stream: true, stdout: true, stderr: true });
@@ -112,10 +119,21 @@ describe('docker backend (real dockerd)', () => {
       await c.wait();
       await ended;
       const words = out.split(/\s+/).filter(Boolean);
-      expect(words).toEqual(['ro', 'lo', String(128 * 2 ** 20)]);
+      expect(words).toEqual(['ro', 'lo', String(128 * 2 ** 20), '65534', 'readable']);
     } finally {
       await c.remove({ force: true });
     }
+  });
+
+  it('counts an input only root may read (0600) through a world-readable copy, still as 65534', async () => {
+    const secret = join(tempDir(), 'secret.txt');
+    writeFileSync(secret, 'one two  two\nthree three three\n', { mode: 0o600 });
+    const sink = recorder();
+    const h = await b.start({ ...spec('secret', 'wordcount'), executor: { taskId: 'secret', mode: 'wordcount', input: secret, start: 0, end: 30 } }, sink);
+    expect(h.attributes).toMatchObject({ 'docker.user': '65534:65534', 'docker.inputAccess': expect.stringMatching(/root only: a world-readable copy/) });
+    expect(await b.wait(h)).toMatchObject({ exitCode: 0 });
+    expect(sink.lines.map(decodeMessage).find((m) => m?.type === 'result')).toMatchObject({ words: 6, distinct: 3 });
+    await b.destroy(h);
   });
 
   it('reports a crashing executor (exit 3) and removes its container', async () => {

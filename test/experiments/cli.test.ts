@@ -21,6 +21,10 @@ describe('isolab experiment: usage errors exit 2 with one line on stderr', () =>
     [['experiment', 'startup', 'extra'], /unexpected argument "extra"/],
     [['experiment', 'startup', '--backends', 'process,nope'], /unknown backend "nope"/],
     [['experiment', 'startup', '--backends', 'process,process'], /lists a backend twice/],
+    [['experiment', 'startup', '--backends', 'process,docker:runsc'], /unknown backend "docker:runsc"/],
+    [['experiment', 'density', '--backend-density-steps', 'vm'], /--backend-density-steps takes NAME=LIST/],
+    [['experiment', 'density', '--backends', 'process', '--backend-density-steps', 'vm=1,2'], /names vm, which is not among --backends/],
+    [['experiment', 'density', '--backend-density-steps', 'vm=1,x'], /--backend-density-steps takes integers from 1 to 512, got "x"/],
     [['experiment', 'throughput', '--input', join(dir, 'missing.txt')], /missing\.txt: no such file/],
     [['experiment', 'throughput', '--input', empty], /empty file/],
     [['experiment', 'throughput', '--input', empty, '--size', '1'], /--input FILE or --size MB, not both/],
@@ -61,10 +65,10 @@ describe('isolab report and compare', () => {
     expect(existsSync(join(dir, 'timeline-old-cpu.svg'))).toBe(false);
     expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/report: .*report\.md \(16 files\)/);
+    expect(r.stdout).toMatch(/report: .*report\.md \(19 files\)/);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toBe(readFileSync(join(import.meta.dirname, '__snapshots__', 'report.md'), 'utf8'));
-    for (const f of ['startup-phases.svg', 'density-memory.svg', 'throughput.svg', 'timeline-vm-cpu.svg']) {
+    for (const f of ['startup-phases.svg', 'density-memory.svg', 'throughput.svg', 'timeline-gvisor-cpu.svg', 'timeline-vm-cpu.svg']) {
       expect(readFileSync(join(dir, f), 'utf8')).toMatch(/^<svg/);
     }
     expect(existsSync(join(dir, 'results.csv'))).toBe(true);

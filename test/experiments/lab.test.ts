@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { datedSibling, stamp } from '../../src/cli/commands/lab.js';
+import { registry } from '../../src/backends/registry.js';
 import { LAB_DEFAULTS } from '../../src/experiments/settings.js';
 import { tempDir } from './helpers.js';
 
@@ -16,8 +17,9 @@ describe('isolab lab', () => {
     expect(datedSibling(out, d)).toBe(join(root, '2027-01-05-0907-2'));
   });
 
-  it('keeps the VM budget small: fewer density steps for VMs than for the others', () => {
-    expect(LAB_DEFAULTS.densityStepsVm.length).toBeLessThan(LAB_DEFAULTS.densitySteps.length);
-    expect(Math.max(...LAB_DEFAULTS.densityStepsVm)).toBeLessThanOrEqual(4);
+  it('keeps the VM budget small: the vm descriptor has fewer density steps than the others', () => {
+    const vm = registry.describe('vm')!.densitySteps!;
+    expect(vm.length).toBeLessThan(LAB_DEFAULTS.densitySteps.length);
+    expect(Math.max(...vm)).toBeLessThanOrEqual(4);
   });
 });

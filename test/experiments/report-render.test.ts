@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readResults } from '../../src/experiments/results-store.js';
 import type { ResultsFile } from '../../src/experiments/types.js';
 import { compareMarkdown } from '../../src/report/compare.js';
 import { CSV_COLUMNS, csvField, resultsCsv } from '../../src/report/csv.js';
 import { renderMarkdown, summaryLines } from '../../src/report/render.js';
 import { chartJobs } from '../../src/report/report-charts.js';
-import { tableRows } from './helpers.js';
+import { tableRows, tempDir } from './helpers.js';
 
 /** A fixed, synthetic results.json (fixture-host, fixed dates and commit): nothing from the live machine. */
 function fixture(): ResultsFile {
@@ -25,10 +26,10 @@ describe('report rendering', () => {
     expect(renderMarkdown(fixture())).toBe(md);
     const files = chartJobs(res).map((c) => c.file);
     expect(files).toEqual([
-      'startup-phases.svg', 'startup-process.svg', 'startup-docker.svg', 'startup-vm.svg', 'density-memory.svg',
+      'startup-phases.svg', 'startup-process.svg', 'startup-docker.svg', 'startup-gvisor.svg', 'startup-vm.svg', 'density-memory.svg',
       'density-launch-rate.svg', 'throughput.svg', 'throughput-split.svg', 'timeline-process-cpu.svg',
-      'timeline-process-memory.svg', 'timeline-docker-cpu.svg', 'timeline-docker-memory.svg', 'timeline-vm-cpu.svg',
-      'timeline-vm-memory.svg',
+      'timeline-process-memory.svg', 'timeline-docker-cpu.svg', 'timeline-docker-memory.svg', 'timeline-gvisor-cpu.svg',
+      'timeline-gvisor-memory.svg', 'timeline-vm-cpu.svg', 'timeline-vm-memory.svg',
     ]);
     for (const f of files) expect(md).toContain(`](${f})`);
   });
@@ -40,7 +41,23 @@ describe('report rendering', () => {
     const line = summaryLines(res).find((l) => l.startsWith('Start-up, median offer → executor ready'))!;
     expect(line).toContain(`process ${p.toFixed(1)} ms`);
     expect(line).toContain(`container ${d.toFixed(1)} ms = ${(d / p).toFixed(1)}× process`);
-    expect(line).toMatch(/VM \(tcg\) [\d.]+ ms = \d+× process/);
+    expect(line).toMatch(/gVisor \(ptrace\) [\d.]+ ms = [\d.]+× process/);
+    expect(line).toMatch(/VM \(tcg, emulated\) [\d.]+ ms = \d+× process/);
+  });
+
+  it('has one summary column per backend along the isolation spectrum, headed by kind, boundary and platform or accelerator', () => {
+    const res = fixture();
+    res.backends.reverse();
+    res.startup.reverse();
+    const md = renderMarkdown(res);
+    const header = md.split('\n').find((l) => l.startsWith('| figure'))!.split('|').map((c) => c.trim()).filter(Boolean);
+    expect(header).toEqual([
+      'figure', 'Process (plain process, host kernel)', 'Docker (container, host kernel)', 'gVisor (sandbox, user-space kernel, ptrace)',
+      'VM (virtual machine, hypervisor, tcg, emulated)',
+    ]);
+    expect(tableRows(md, 'startup').map((r) => r[1])).toEqual(['process', 'docker', 'gvisor', 'vm']);
+    expect(md).toContain('**gVisor** (sandbox, boundary: user-space kernel)');
+    expect(md).toContain('| runsc (runtime of gVisor)');
   });
 
   it('shows the start-up medians of the summaries in the table', () => {
@@ -54,17 +71,26 @@ describe('report rendering', () => {
 
   it('shows an unusable backend as SKIPPED with its reason, never drops it', () => {
     const res = fixture();
-    const vm = res.backends[2]!;
-    Object.assign(vm, { registered: false, health: 'undetected', description: 'backend not registered in this build', usable: false, accelerator: 'unknown', attributes: {} });
-    const skip = { status: 'skipped' as const, reason: 'undetected: backend not registered in this build', limitsEnforced: null, accelerator: 'unknown' };
-    res.startup[2] = { ...res.startup[2]!, ...skip, samples: [], summary: {}, backendPhases: {} };
-    res.density[2] = { ...res.density[2]!, ...skip, steps: [], stopReason: 'skipped' };
-    for (const t of res.throughput.filter((x) => x.backend === 'vm')) Object.assign(t, skip, { runs: [] });
+    const vm = res.backends.find((b) => b.name === 'vm')!;
+    const reason = 'dockerd does not know the runtime runsc: runsc is not installed';
+    Object.assign(vm, { health: 'undetected', description: 'libvirtd not reachable', usable: false, accelerator: 'unknown', attributes: {} });
+    vm.descriptor = { ...vm.descriptor!, engine: { ...vm.descriptor!.engine, version: null }, runtime: { ...vm.descriptor!.runtime, version: null }, accelerator: { ...vm.descriptor!.accelerator!, value: null, emulated: null } };
+    const gv = res.backends.find((b) => b.name === 'gvisor')!;
+    Object.assign(gv, { health: 'undetected', description: reason, usable: false });
+    const skip = (why: string) => ({ status: 'skipped' as const, reason: `undetected: ${why}`, limitsEnforced: null, accelerator: 'unknown' });
+    for (const [name, why] of [['vm', 'libvirtd not reachable'], ['gvisor', reason]] as const) {
+      const i = res.startup.findIndex((r) => r.backend === name);
+      res.startup[i] = { ...res.startup[i]!, ...skip(why), samples: [], summary: {}, backendPhases: {} };
+      const j = res.density.findIndex((r) => r.backend === name);
+      res.density[j] = { ...res.density[j]!, ...skip(why), steps: [], stopReason: 'skipped' };
+      for (const t of res.throughput.filter((x) => x.backend === name)) Object.assign(t, skip(why), { runs: [] });
+    }
     const md = renderMarkdown(res);
-    expect(tableRows(md, 'vm', 'SKIPPED: undetected: backend not registered in this build')).toHaveLength(1);
-    expect(md).toMatch(/\| vm +\| SKIPPED +\| undetected/);
-    expect(md).toContain('Skipped, not measured: VM (vm undetected: backend not registered in this build)');
-    expect(md).toContain('QEMU                               | — (not measured: vm backend undetected: backend not registered in this build)');
+    expect(tableRows(md, 'vm', 'SKIPPED: undetected: libvirtd not reachable')).toHaveLength(1);
+    expect(tableRows(md, 'gvisor', `SKIPPED: undetected: ${reason}`)).toHaveLength(1);
+    expect(md).toMatch(/\| vm +\| virtual machine, hypervisor +\| SKIPPED +\| undetected/);
+    expect(md).toContain(`Skipped, not measured: gVisor (ptrace) (gvisor undetected: ${reason}); VM (vm undetected: libvirtd not reachable)`);
+    expect(md).toMatch(/\| QEMU \(runtime of VM\) +\| — \(not measured: vm backend undetected: libvirtd not reachable\)/);
   });
 
   it('warns when the host was busy with other work, and takes no ratio of a non-positive figure', () => {
@@ -84,6 +110,22 @@ describe('report rendering', () => {
     res.statusReason = 'interrupted by SIGINT';
     const md = renderMarkdown(res);
     expect(md).toContain('**Status: interrupted** (interrupted by SIGINT)');
+  });
+});
+
+describe('results.json versions', () => {
+  it('reads a version-1 file (no descriptors) as version 2, with this build\'s descriptors resolved from its attributes', () => {
+    const v1 = fixture() as unknown as { schema: string; backends: Record<string, unknown>[] };
+    v1.schema = 'isolab-results/1';
+    for (const b of v1.backends) delete b.descriptor;
+    v1.backends.push({ name: 'jail', registered: false, health: 'undetected', description: 'gone', attributes: {}, accelerator: 'none', usable: false });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(v1));
+    const res = readResults(dir);
+    expect(res.schema).toBe('isolab-results/2');
+    expect(res.backends.map((b) => b.descriptor?.kind ?? null)).toEqual(['process', 'container', 'sandbox', 'vm', null]);
+    expect(res.backends[2]!.descriptor!.runtime).toMatchObject({ name: 'runsc', version: '0.0~20221219.0', detail: 'ptrace' });
+    expect(renderMarkdown(res)).toContain('| jail ');
   });
 });
 

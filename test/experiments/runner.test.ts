@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MockBackend } from '../../src/backends/mock/mock-backend.js';
+import { MockBackend } from '../support/mock-backend.js';
 import type { BackendSource } from '../../src/experiments/backends.js';
 import { runExperiments } from '../../src/experiments/runner.js';
 import { makeSettings } from '../../src/experiments/settings.js';
@@ -21,6 +21,7 @@ const mock = new MockBackend({
 
 const src: BackendSource = {
   names: () => ['mock'],
+  describe: (n) => (n === 'mock' ? mock.descriptor : undefined),
   get: async () => mock,
   fingerprint: async () => mock.fingerprint(),
 };

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../src/agent/agent.js';
 import type { Backend, TaskSink, TaskSpec } from '../../src/backends/backend.js';
-import { MockBackend } from '../../src/backends/mock/mock-backend.js';
-import { ProcessBackend } from '../../src/backends/process/process-backend.js';
+import { MockBackend } from '../support/mock-backend.js';
+import { ProcessBackend, type ProcState } from '../../src/backends/process/process-backend.js';
 import { encodeMessage } from '../../src/executor/protocol.js';
 import { runWordcountJob } from '../../src/frameworks/wordcount/run-job.js';
 import { WordcountScheduler } from '../../src/frameworks/wordcount/wordcount-scheduler.js';
@@ -229,8 +229,9 @@ describe('wordcount with a crashing executor (process backend)', () => {
     await writeCorpus(input, { bytes: 120_000, seed: 5 });
     const inner = new ProcessBackend();
     // The first attempt of every map task runs the executor's `crash` mode: it prints ready, then exits 3.
-    const crashFirst: Backend = {
+    const crashFirst: Backend<ProcState> = {
       name: inner.name,
+      descriptor: inner.descriptor,
       fingerprint: () => inner.fingerprint(),
       start: (spec: TaskSpec, sink: TaskSink, signal?: AbortSignal) =>
         inner.start(spec.taskId.endsWith('-1') ? { ...spec, executor: { ...spec.executor, mode: 'crash' } } : spec, sink, signal),

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
@@ -9,19 +8,39 @@ import { LABELS, session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
+import type { BackendDescriptor } from '../descriptor.js';
+import { parentPid, processTree, procUsage } from '../proc.js';
+import { settlesWithin, stopWithTimeout } from '../stop.js';
 import { dockerConnection, isNotFound, type DockerConnection } from './connection.js';
-import { containerOptions } from './container-spec.js';
+import { BACKEND_LABEL, containerOptions, madeBy, type ContainerParams } from './container-spec.js';
+import { DOCKER_DESCRIPTOR, RUNTIME_VERSION_ATTR } from './descriptor.js';
+import { ReadableCopies } from './input-access.js';
+import {
+  endRuntimeTask, listRuntimeLeftovers, removeRuntimeLeftover, RUNTIME_TASK, runtimeTaskOf,
+} from './runtime-leftovers.js';
+import { runtimeFacts, unknownRuntimeReason, type RuntimeFacts, type RuntimeHints } from './runtime.js';
 
-interface ContainerState {
+/** A docker-family backend's state for one task. */
+export interface ContainerState {
+  /** Container name. */
   name: string;
+  /** Where lines and phases go. */
   sink: TaskSink;
+  /** The engine client. */
   docker: Docker;
+  /** The create call, while it runs. */
   creating?: Promise<Docker.Container | undefined>;
+  /** The container, once created. */
   container?: Docker.Container;
+  /** Resolves when the container has ended and its output is read. */
   exit?: Promise<ExitResult>;
+  /** Killed at its timeout. */
   timedOut: boolean;
+  /** The timeout's timer. */
   timer?: NodeJS.Timeout;
+  /** Drops the session cleanup once removed. */
   removeCleanup: () => void;
+  /** The removal, once begun. */
   removal?: Promise<void>;
 }
 
@@ -33,6 +52,8 @@ interface ReadyImage {
 
 const now = (): number => performance.timeOrigin + performance.now();
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+/** dockerode's prefix of an engine error ("(HTTP code 500) server error - "). */
+const ENGINE_PREFIX = /^\(HTTP code \d+\) [^-]*- /;
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number })?.statusCode;
 
 /** Thrown when the guest image is missing; the message says how to make it. */
@@ -53,24 +74,55 @@ export function memoryInUse(m: Docker.ContainerStats['memory_stats'] | undefined
   return Math.max(0, m.usage - (inactive < m.usage ? inactive : 0));
 }
 
-function parentPid(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(ppid) && ppid > 1 ? ppid : undefined;
-  } catch {
-    return undefined;
-  }
+/** What a runtime check adds to a fingerprint: attributes, and a problem that makes the backend unhealthy. */
+export interface RuntimeCheck {
+  /** Attributes to record, e.g. `gvisor.platform`. */
+  attributes: Record<string, string>;
+  /** Why the runtime cannot run isolab's containers, in one line; undefined when it can. */
+  problem?: string;
+  /** Words for the healthy description, e.g. `platform ptrace`. */
+  note?: string;
+}
+
+/** One member of the docker family: what it is, and which dockerd runtime its containers run on. */
+export interface DockerFlavour {
+  /** Its descriptor (the name is the backend's name). */
+  descriptor: BackendDescriptor;
+  /** dockerd runtime name; undefined: dockerd's default runtime (runc). */
+  runtime?: string;
+  /** Most processes/threads per container (gVisor's Sentry and gofer threads count too). */
+  pidsLimit?: number;
+  /** How to install and register the runtime, for the reason when dockerd does not know it. */
+  hints?: RuntimeHints;
+  /** Checks beyond dockerd knowing the runtime (runsc: its platform and --network=none); never throws. */
+  checkRuntime?: (facts: RuntimeFacts) => Promise<RuntimeCheck>;
+  /** Start one throw-away container during the first fingerprint (for runtimes that may not work on this host). */
+  probe?: boolean;
 }
 
 /**
- * Runs the executor in a Docker container made from the guest image: no network, read-only
- * root, all capabilities dropped, no-new-privileges, pids/cpu/memory limits, input bind-mounted
- * read-only. Output comes over attach; the container is removed on destroy and by the session cleanup.
+ * Runs the executor in a Docker container made from the guest image, on the flavour's runtime: an
+ * unprivileged user, no network, read-only root, all capabilities dropped, no-new-privileges,
+ * pids/cpu/memory limits, input bind-mounted read-only. Output comes over attach; the container is
+ * removed on destroy and by the session cleanup, with any runtime processes a failed start left.
+ * `docker` is the plain flavour; `gvisor` (runsc) and `docker:<runtime>` are the same code with another runtime.
  */
-export class DockerBackend implements Backend {
-  readonly name = 'docker';
+export class DockerBackend implements Backend<ContainerState> {
+  readonly name: string;
+  readonly descriptor: BackendDescriptor;
   private image?: Promise<ReadyImage>;
+  private probed?: Promise<string | undefined>;
+  private readonly copies = new ReadableCopies(() => session().tmpDir());
+
+  constructor(private readonly flavour: DockerFlavour = { descriptor: DOCKER_DESCRIPTOR }) {
+    this.descriptor = flavour.descriptor;
+    this.name = flavour.descriptor.name;
+  }
+
+  /** The dockerd runtime this backend's containers run on; undefined for dockerd's default. */
+  get runtime(): string | undefined {
+    return this.flavour.runtime;
+  }
 
   private readyImage(docker: Docker): Promise<ReadyImage> {
     if (!this.image) {
@@ -99,6 +151,7 @@ export class DockerBackend implements Backend {
     const attributes: Record<string, string> = {
       'docker.endpoint': c.endpoint, 'docker.version': String(c.version.Version), 'docker.api': String(c.version.ApiVersion),
     };
+    let facts: RuntimeFacts;
     try {
       const info = await c.docker.info();
       attributes['docker.storage'] = String(info.Driver);
@@ -106,9 +159,22 @@ export class DockerBackend implements Backend {
       attributes['docker.runtimes'] = Object.keys(info.Runtimes ?? {}).sort().join(',');
       attributes['docker.defaultRuntime'] = String(info.DefaultRuntime);
       attributes['docker.kernel'] = String(info.KernelVersion);
+      facts = await runtimeFacts(info, this.flavour.runtime);
     } catch (err) {
       return { health: 'unhealthy', description: `engine info failed: ${firstLine(err)}`, attributes };
     }
+    attributes['docker.runtime'] = facts.name;
+    attributes['docker.runtime.known'] = String(facts.known);
+    if (facts.path) attributes['docker.runtime.path'] = facts.path;
+    if (facts.args.length > 0) attributes['docker.runtime.args'] = facts.args.join(' ');
+    if (facts.version) attributes[RUNTIME_VERSION_ATTR] = facts.version;
+    if (!facts.known) return { health: 'undetected', description: unknownRuntimeReason(facts, this.flavour.hints), attributes };
+    if (!facts.binary && facts.path?.startsWith('/')) {
+      return { health: 'unhealthy', description: `dockerd knows the runtime ${facts.name}, but its executable ${facts.path} is not there`, attributes };
+    }
+    const check = this.flavour.checkRuntime ? await this.flavour.checkRuntime(facts) : { attributes: {} };
+    Object.assign(attributes, check.attributes);
+    if (check.problem) return { health: 'unhealthy', description: check.problem, attributes };
     try {
       const img = await this.readyImage(c.docker);
       attributes['docker.image'] = img.info.dockerTag;
@@ -116,14 +182,44 @@ export class DockerBackend implements Backend {
     } catch (err) {
       return { health: 'unhealthy', description: firstLine(err), attributes };
     }
+    if (this.flavour.probe) {
+      const problem = await this.probe(c.docker);
+      if (problem) return { health: 'unhealthy', description: `runtime ${facts.name} cannot start a container here: ${problem}`, attributes };
+    }
+    const rt = `runtime ${facts.name}${facts.version ? ` ${facts.version}` : ''}${check.note ? ` (${check.note})` : ''}`;
     return {
       health: 'healthy',
-      description: `Docker ${attributes['docker.version']} (API ${attributes['docker.api']}), ${attributes['docker.storage']}, cgroup ${attributes['docker.cgroup']}, image ${attributes['docker.image']}`,
+      description: `Docker ${attributes['docker.version']} (API ${attributes['docker.api']}), ${rt}, ${attributes['docker.storage']}, cgroup ${attributes['docker.cgroup']}, image ${attributes['docker.image']}`,
       attributes,
     };
   }
 
-  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle> {
+  /** Starts `/bin/true` once on the runtime; resolves with the reason it failed, or undefined. */
+  private probe(docker: Docker): Promise<string | undefined> {
+    this.probed ??= (async () => {
+      const img = await this.readyImage(docker);
+      const sess = session();
+      const c = await docker.createContainer({
+        name: sess.name(`probe-${this.name.replace(/[^a-z0-9]/g, '-')}`), Image: img.info.dockerTag, Cmd: ['/bin/true'],
+        Labels: { ...sess.labels('probe'), [BACKEND_LABEL]: this.name }, NetworkDisabled: true,
+        HostConfig: { NetworkMode: 'none', Runtime: this.flavour.runtime, AutoRemove: false },
+      });
+      try {
+        await c.start();
+        const w = (await c.wait()) as { StatusCode: number };
+        return w.StatusCode === 0 ? undefined : `/bin/true exited with ${w.StatusCode}`;
+      } catch (err) {
+        const m = firstLine(err).replace(ENGINE_PREFIX, '');
+        return m.length > 240 ? `${m.slice(0, 240)}…` : m;
+      } finally {
+        await c.remove({ force: true, v: true }).catch(() => {});
+        await this.endLeftovers(c.id, false);
+      }
+    })().catch((err: unknown) => firstLine(err));
+    return this.probed;
+  }
+
+  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle<ContainerState>> {
     signal?.throwIfAborted();
     const { docker } = await dockerConnection();
     const img = await this.readyImage(docker);
@@ -131,12 +227,17 @@ export class DockerBackend implements Backend {
     const sess = session();
     const name = sess.name(spec.taskId);
     const st: ContainerState = { name, sink, docker, timedOut: false, removeCleanup: () => {} };
-    const handle: TaskHandle = {
-      taskId: spec.taskId, backend: this.name, instanceId: name, limits: { cpus: false, mem: false, how: 'docker' },
+    const handle: TaskHandle<ContainerState> = {
+      taskId: spec.taskId, backend: this.name, instanceId: name, limits: { cpus: false, mem: false, how: this.limitsHow() },
       attributes: { 'docker.image': img.info.dockerTag }, state: st,
     };
-    st.removeCleanup = sess.defer(`docker container ${name}`, () => this.destroy(handle));
-    const opts = containerOptions(spec, { name, image: img.info.dockerTag, imageId: img.info.id, labels: sess.labels(spec.taskId) });
+    st.removeCleanup = sess.defer(`${this.name} container ${name}`, () => this.destroy(handle));
+    const access = spec.executor.input !== undefined ? this.copies.access(spec.executor.input) : undefined;
+    const opts = this.createOptions(spec, {
+      name, image: img.info.dockerTag, imageId: img.info.id, labels: sess.labels(spec.taskId), backend: this.name, session: sess.id,
+      runtime: this.flavour.runtime, user: access?.user, inputPath: access?.path, pidsLimit: this.flavour.pidsLimit,
+    });
+    if (access?.note) handle.attributes['docker.inputAccess'] = access.note;
     try {
       sink.phase('create', now());
       const creating = docker.createContainer(opts);
@@ -168,7 +269,9 @@ export class DockerBackend implements Backend {
       const outputDone = new Promise<void>((r) => lines.once('close', () => r()));
       sink.phase('attached', now());
       signal?.throwIfAborted();
-      await st.container.start();
+      await st.container.start().catch((e: unknown) => {
+        throw new Error(`docker start ${name}${this.flavour.runtime ? ` (runtime ${this.flavour.runtime})` : ''}: ${firstLine(e).replace(ENGINE_PREFIX, '')}`);
+      });
       sink.phase('started', now());
       if (spec.timeoutMs !== undefined) {
         st.timer = setTimeout(() => {
@@ -179,11 +282,13 @@ export class DockerBackend implements Backend {
       const onAbort = (): void => void this.kill(st, 'SIGKILL');
       signal?.addEventListener('abort', onAbort, { once: true });
       st.exit = this.watch(st, outputDone, () => stderr).finally(() => signal?.removeEventListener('abort', onAbort));
-      const hc = (await st.container.inspect()).HostConfig;
+      const inspected = await st.container.inspect();
+      const hc = inspected.HostConfig;
       handle.limits = limitsFrom(hc);
       Object.assign(handle.attributes, {
         'docker.memory': String(hc.Memory ?? 0), 'docker.nanoCpus': String(hc.NanoCpus ?? 0), 'docker.network': String(hc.NetworkMode),
         'docker.readonlyRootfs': String(hc.ReadonlyRootfs), 'docker.pidsLimit': String(hc.PidsLimit ?? ''),
+        'docker.runtime': String((hc as { Runtime?: string }).Runtime ?? ''), 'docker.user': String(inspected.Config.User ?? ''),
       });
       return handle;
     } catch (err) {
@@ -205,7 +310,7 @@ export class DockerBackend implements Backend {
     }
     if (st.timer) clearTimeout(st.timer);
     st.sink.phase('containerExited', now());
-    await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await settlesWithin(outputDone, 2000);
     let oomKilled = false;
     try {
       const s = (await c.inspect()).State;
@@ -227,22 +332,44 @@ export class DockerBackend implements Backend {
     }
   }
 
-  wait(handle: TaskHandle): Promise<ExitResult> {
-    const st = handle.state as ContainerState;
-    return st.exit ?? Promise.resolve({ exitCode: null, timedOut: false, message: 'container never started' });
+  /** The create options of one task's container (a subclass may change them, e.g. a test making the start fail). */
+  protected createOptions(spec: TaskSpec, params: ContainerParams): Docker.ContainerCreateOptions {
+    return containerOptions(spec, params);
   }
 
-  async stop(handle: TaskHandle, timeoutMs: number, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const st = handle.state as ContainerState;
+  private limitsHow(): string {
+    return this.flavour.runtime ? `docker, runtime ${this.flavour.runtime}` : 'docker';
+  }
+
+  wait(handle: TaskHandle<ContainerState>): Promise<ExitResult> {
+    return handle.state.exit ?? Promise.resolve({ exitCode: null, timedOut: false, message: 'container never started' });
+  }
+
+  async stop(handle: TaskHandle<ContainerState>, timeoutMs: number, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const st = handle.state;
     if (!st.exit) return;
-    await this.kill(st, sig);
-    const done = await Promise.race([st.exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
-    if (!done) await this.kill(st, 'SIGKILL');
-    await st.exit;
+    await stopWithTimeout({ exited: st.exit, ask: () => this.kill(st, sig), force: () => this.kill(st, 'SIGKILL') }, timeoutMs);
   }
 
-  destroy(handle: TaskHandle): Promise<void> {
-    const st = handle.state as ContainerState;
+  /**
+   * Ends what the runtime left of a removed container: runsc keeps its shim, sandbox and gofer
+   * after a failed start (`started` false), so they are ended at once. After a normal run nothing
+   * is left, or it ends by itself within a second.
+   */
+  private async endLeftovers(containerId: string, started: boolean): Promise<void> {
+    const left = runtimeTaskOf(containerId);
+    if (!left) return;
+    if (started) {
+      const ended = (async () => {
+        while (runtimeTaskOf(containerId)) await new Promise((r) => setTimeout(r, 100));
+      })();
+      if (await settlesWithin(ended, 1000)) return;
+    }
+    await endRuntimeTask(runtimeTaskOf(containerId) ?? left);
+  }
+
+  destroy(handle: TaskHandle<ContainerState>): Promise<void> {
+    const st = handle.state;
     st.removal ??= (async () => {
       if (st.timer) clearTimeout(st.timer);
       const c = st.container ?? (await st.creating);
@@ -257,6 +384,7 @@ export class DockerBackend implements Backend {
         st.sink.phase('removing', t0);
         st.sink.phase('removed', now());
         if (st.exit) await st.exit;
+        await this.endLeftovers(c.id, st.exit !== undefined);
       }
       st.removeCleanup();
     })();
@@ -267,44 +395,49 @@ export class DockerBackend implements Backend {
     return removal;
   }
 
-  async stats(handle: TaskHandle): Promise<TaskStats> {
-    const st = handle.state as ContainerState;
-    const c = st.container;
+  /**
+   * Usage of the container: memory and CPU from its cgroup (which holds runsc's sandbox and gofer
+   * too), and as host pids its containerd-shim with every descendant: docker-init and the executor
+   * under runc; runsc-gofer, runsc-sandbox and the Sentry's stub processes under runsc. (`docker top`
+   * is not used: under runsc it lists the host's pid 1.)
+   */
+  async stats(handle: TaskHandle<ContainerState>): Promise<TaskStats> {
+    const c = handle.state.container;
     if (!c) return {};
-    const [s, top, info] = await Promise.all([
+    const [s, info] = await Promise.all([
       (c.stats({ stream: false, 'one-shot': true } as { stream: false }) as Promise<Docker.ContainerStats>).catch(() => undefined),
-      (c.top() as Promise<{ Titles?: string[]; Processes?: string[][] }>).catch(() => undefined),
       c.inspect().catch(() => undefined),
     ]);
-    const pids = new Set<number>();
-    const col = top?.Titles?.findIndex((t) => t.trim().toUpperCase() === 'PID') ?? -1;
-    if (top?.Processes && col >= 0) for (const row of top.Processes) pids.add(Number(row[col]));
     const main = info?.State?.Pid;
-    if (main) {
-      pids.add(main);
-      const shim = parentPid(main);
-      if (shim) pids.add(shim);
-    }
+    const pids = main ? processTree(parentPid(main) ?? main) : [];
     const cpuNs = s?.cpu_stats?.cpu_usage?.total_usage;
     return {
       memoryBytes: memoryInUse(s?.memory_stats),
-      cpuMs: typeof cpuNs === 'number' ? cpuNs / 1e6 : undefined,
-      pids: [...pids].filter((p) => Number.isInteger(p) && p > 0).sort((a, b) => a - b),
+      cpuMs: typeof cpuNs === 'number' ? cpuNs / 1e6 : pids.length > 0 ? procUsage(pids).cpuMs : undefined,
+      pids,
     };
   }
 
+  /**
+   * Containers of other sessions made by this backend, and runtime tasks (shim, runsc sandbox and
+   * gofer) whose container dockerd no longer has but whose OCI bundle carries isolab's session and
+   * this backend's name.
+   */
   async listOwned(): Promise<OwnedResource[]> {
     const { docker } = await dockerConnection();
     const self = session().id;
-    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.owned}=true`] } });
-    return list
-      .filter((c) => c.Labels?.[LABELS.session] !== self)
+    const all = await docker.listContainers({ all: true });
+    const isDefault = this.flavour.runtime === undefined;
+    const containers: OwnedResource[] = all
+      .filter((c) => c.Labels?.[LABELS.owned] === 'true' && c.Labels?.[LABELS.session] !== self && madeBy(c.Labels, this.name, isDefault))
       .map((c) => ({
         backend: this.name, kind: 'container', id: c.Names?.[0]?.replace(/^\//, '') || c.Id, session: c.Labels?.[LABELS.session],
       }));
+    return [...containers, ...listRuntimeLeftovers(this.name, self, new Set(all.map((c) => c.Id)))];
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
+    if (r.kind === RUNTIME_TASK) return removeRuntimeLeftover(r);
     if (r.kind !== 'container') return;
     const { docker } = await dockerConnection();
     try {
@@ -315,7 +448,9 @@ export class DockerBackend implements Backend {
   }
 }
 
-/** Which limits a container's HostConfig enforces. */
+/** Which limits a container's HostConfig enforces (read back from inspect). */
 export function limitsFrom(hc: Docker.HostConfig): LimitsEnforced {
-  return { cpus: (hc.NanoCpus ?? 0) > 0 || (hc.CpuQuota ?? 0) > 0, mem: (hc.Memory ?? 0) > 0, how: 'docker' };
+  const runtime = (hc as { Runtime?: string }).Runtime;
+  const how = runtime && runtime !== 'runc' ? `docker, runtime ${runtime}` : 'docker';
+  return { cpus: (hc.NanoCpus ?? 0) > 0 || (hc.CpuQuota ?? 0) > 0, mem: (hc.Memory ?? 0) > 0, how };
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { createInterface } from 'node:readline';
 import { encodeTask } from '../../executor/protocol.js';
 import { executorPath } from '../../executor/paths.js';
@@ -7,32 +8,44 @@ import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
+import type { BackendDescriptor } from '../descriptor.js';
+import { allPids, procUsage } from '../proc.js';
+import { stopWithTimeout } from '../stop.js';
 import {
   cgroupMemory, cgroupOomKilled, cgroupPids, createTaskCgroup, detectCgroups, listTaskCgroups, removeTaskCgroup,
   type TaskCgroup,
 } from './cgroup.js';
+import { PROCESS_DESCRIPTOR } from './descriptor.js';
 
 /** Environment variable that marks an executor process as isolab's, for the reaper. */
 export const OWNER_ENV = 'ISOLAB_OWNER_SESSION';
 
-interface ProcState {
+/** The process backend's state for one task. */
+export interface ProcState {
+  /** The child (a shell that joins the cgroup, then execs node). */
   child: ChildProcess;
+  /** The task's cgroup, when the host allowed one. */
   cgroup?: TaskCgroup;
+  /** Resolves when the child has exited and its output is read. */
   exit: Promise<ExitResult>;
+  /** Killed at its timeout. */
   timedOut: boolean;
+  /** The timeout's timer. */
   timer?: NodeJS.Timeout;
+  /** Drops the session cleanup once destroyed. */
   removeCleanup: () => void;
 }
 
 /** Runs the executor as a child process of the host, in its own cgroup where the host allows it. */
-export class ProcessBackend implements Backend {
-  readonly name = 'process';
+export class ProcessBackend implements Backend<ProcState> {
+  readonly name = PROCESS_DESCRIPTOR.name;
+  readonly descriptor: BackendDescriptor = PROCESS_DESCRIPTOR;
 
   async fingerprint(): Promise<Fingerprint> {
     const exe = executorPath();
     if (!existsSync(exe)) return { health: 'unhealthy', description: `executor not built (${exe}); run make`, attributes: {} };
     const cg = detectCgroups();
-    const attributes: Record<string, string> = { 'process.node': process.version, 'process.executor': exe };
+    const attributes: Record<string, string> = { 'process.node': process.version, 'process.kernel': release(), 'process.executor': exe };
     if ('version' in cg) {
       attributes['process.cgroup'] = cg.version;
       return { health: 'healthy', description: `child processes, limits by ${cg.version}`, attributes };
@@ -41,7 +54,7 @@ export class ProcessBackend implements Backend {
     return { health: 'healthy', description: `child processes, limits not enforced: ${cg.unusable}`, attributes };
   }
 
-  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle> {
+  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle<ProcState>> {
     signal?.throwIfAborted();
     const sess = session();
     const name = sess.name(spec.taskId);
@@ -65,7 +78,7 @@ export class ProcessBackend implements Backend {
     });
     const startedAt = performance.timeOrigin + performance.now();
     const st: ProcState = { child, cgroup, timedOut: false, exit: undefined as never, removeCleanup: () => {} };
-    const handle: TaskHandle = {
+    const handle: TaskHandle<ProcState> = {
       taskId: spec.taskId, backend: this.name, instanceId: String(child.pid ?? ''), limits, attributes: {}, state: st,
     };
     st.removeCleanup = sess.defer(`process task ${spec.taskId}`, () => this.destroy(handle));
@@ -106,21 +119,18 @@ export class ProcessBackend implements Backend {
     return handle;
   }
 
-  wait(handle: TaskHandle): Promise<ExitResult> {
-    return (handle.state as ProcState).exit;
+  wait(handle: TaskHandle<ProcState>): Promise<ExitResult> {
+    return handle.state.exit;
   }
 
-  async stop(handle: TaskHandle, timeoutMs: number, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const st = handle.state as ProcState;
+  async stop(handle: TaskHandle<ProcState>, timeoutMs: number, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const st = handle.state;
     if (st.child.exitCode !== null || st.child.signalCode !== null) return;
-    signalTree(st.child, sig);
-    const done = await Promise.race([st.exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
-    if (!done) killTree(st.child);
-    await st.exit;
+    await stopWithTimeout({ exited: st.exit, ask: () => signalTree(st.child, sig), force: () => killTree(st.child) }, timeoutMs);
   }
 
-  async destroy(handle: TaskHandle): Promise<void> {
-    const st = handle.state as ProcState;
+  async destroy(handle: TaskHandle<ProcState>): Promise<void> {
+    const st = handle.state;
     if (st.timer) clearTimeout(st.timer);
     if (st.child.exitCode === null && st.child.signalCode === null) {
       killTree(st.child);
@@ -130,18 +140,12 @@ export class ProcessBackend implements Backend {
     st.removeCleanup();
   }
 
-  async stats(handle: TaskHandle): Promise<TaskStats> {
-    const st = handle.state as ProcState;
+  async stats(handle: TaskHandle<ProcState>): Promise<TaskStats> {
+    const st = handle.state;
     const pids = [...new Set([...(st.child.pid ? [st.child.pid] : []), ...(st.cgroup ? cgroupPids(st.cgroup) : [])])];
-    let cpuMs = 0;
-    let rss = 0;
-    for (const pid of pids) {
-      const s = procStat(pid);
-      cpuMs += s.cpuMs;
-      rss += s.rssBytes;
-    }
+    const u = procUsage(pids);
     const mem = st.cgroup ? cgroupMemory(st.cgroup) : undefined;
-    return { memoryBytes: rss || mem, cpuMs, pids };
+    return { memoryBytes: u.rssBytes || mem, cpuMs: u.cpuMs, pids };
   }
 
   async listOwned(): Promise<OwnedResource[]> {
@@ -189,27 +193,14 @@ function killTree(child: ChildProcess): void {
   signalTree(child, 'SIGKILL');
 }
 
-function procStat(pid: number): { cpuMs: number; rssBytes: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    const rssPages = Number(f[21]);
-    return { cpuMs: (ticks * 1000) / 100, rssBytes: rssPages * 4096 };
-  } catch {
-    return { cpuMs: 0, rssBytes: 0 };
-  }
-}
-
 /** Processes whose environment carries the isolab owner variable. */
 export function ownedPids(): { pid: number; session: string }[] {
   const out: { pid: number; session: string }[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
+  for (const e of allPids()) {
     try {
       const env = readFileSync(`/proc/${e}/environ`, 'latin1');
       const m = new RegExp(`(?:^|\\0)${OWNER_ENV}=([^\\0]+)`).exec(env);
-      if (m) out.push({ pid: Number(e), session: m[1]! });
+      if (m) out.push({ pid: e, session: m[1]! });
     } catch {
       /* gone or not ours to read */
     }

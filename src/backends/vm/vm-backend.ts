@@ -6,7 +6,11 @@ import { stateDir } from '../../session/state-dir.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
+import type { BackendDescriptor } from '../descriptor.js';
+import { procUsage } from '../proc.js';
+import { settlesWithin } from '../stop.js';
 import { probeAccelerator, type AccelResult } from './accel-probe.js';
+import { VM_DESCRIPTOR } from './descriptor.js';
 import { domainXml, guestSize, parseMetadata } from './domain-xml.js';
 import { vmImage, type VmImage } from './guest-image.js';
 import { hostFacts, type HostFacts } from './host-facts.js';
@@ -44,26 +48,47 @@ function sessionOf(name: string): string | undefined {
   return /^isolab-([0-9A-Za-z_.]+?)-/.exec(name)?.[1];
 }
 
-interface VmState {
+/** The vm backend's state for one task (the domain, its files and what the monitor learnt). */
+export interface VmState {
+  /** Domain name. */
   name: string;
+  /** The guest image. */
   image: VmImage;
+  /** Per-task folder (serial log). */
   runDir: string;
+  /** The task's input copy. */
   input?: InputCopy;
+  /** Reads the serial log. */
   reader?: SerialLogReader;
+  /** The create call, while it runs. */
   creating?: Promise<unknown>;
+  /** True once the domain exists. */
   created: boolean;
+  /** Exit code the guest reported. */
   rc?: number;
+  /** The guest said it is done or powered off. */
   ending: boolean;
+  /** Destroyed at its timeout. */
   timedOut: boolean;
+  /** Destroyed on request. */
   stopped: boolean;
+  /** The guest's OOM killer ran. */
   oom: boolean;
+  /** The domain no longer exists. */
   gone: boolean;
+  /** Last non-empty console line. */
   lastLine: string;
+  /** The timeout's timer. */
   timer?: NodeJS.Timeout;
+  /** Resolves when the domain has ended. */
   exit: Promise<ExitResult>;
+  /** Resolves `exit`. */
   resolveExit: (r: ExitResult) => void;
+  /** Wakes the monitor early. */
   wake?: () => void;
+  /** Drops the session cleanup. */
   removeCleanup: () => void;
+  /** Per-task files removed. */
   filesRemoved: boolean;
 }
 
@@ -72,8 +97,9 @@ interface VmState {
  * disk and the task's input as read-only virtio disks, no network, virtio-rng, the task on the kernel
  * command line and the executor's output read back from the serial console log.
  */
-export class VmBackend implements Backend {
-  readonly name = 'vm';
+export class VmBackend implements Backend<VmState> {
+  readonly name = VM_DESCRIPTOR.name;
+  readonly descriptor: BackendDescriptor = VM_DESCRIPTOR;
   private readonly conn: LibvirtConnection;
   private facts?: Promise<HostFacts>;
   private accel?: Promise<AccelResult>;
@@ -181,7 +207,7 @@ export class VmBackend implements Backend {
     return this.copies;
   }
 
-  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle> {
+  async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle<VmState>> {
     signal?.throwIfAborted();
     const sess = session();
     const [image, accel] = await Promise.all([this.image(), this.accelerator()]);
@@ -201,7 +227,7 @@ export class VmBackend implements Backend {
       name, image, runDir, created: false, ending: false, timedOut: false, stopped: false, oom: false, gone: false, lastLine: '',
       exit: new Promise<ExitResult>((r) => (resolveExit = r)), resolveExit, removeCleanup: () => {}, filesRemoved: false,
     };
-    const handle: TaskHandle = {
+    const handle: TaskHandle<VmState> = {
       taskId: spec.taskId, backend: this.name, instanceId: name, limits,
       attributes: {
         'vm.accelerator': accel.accelerator,
@@ -267,7 +293,7 @@ export class VmBackend implements Backend {
     return handle;
   }
 
-  private onLine(st: VmState, line: string, sink: TaskSink, handle: TaskHandle): void {
+  private onLine(st: VmState, line: string, sink: TaskSink, handle: TaskHandle<VmState>): void {
     if (line.trim()) st.lastLine = line.trim();
     if (line.includes(st.image.startMarker)) {
       sink.phase('guestInit', now());
@@ -330,13 +356,13 @@ export class VmBackend implements Backend {
     return { exitCode: null, timedOut: false, oomKilled: st.oom, message: `guest stopped without an exit code${last}` };
   }
 
-  wait(handle: TaskHandle): Promise<ExitResult> {
-    return (handle.state as VmState).exit;
+  wait(handle: TaskHandle<VmState>): Promise<ExitResult> {
+    return handle.state.exit;
   }
 
   /** A guest cannot be signalled from the host: stopping a VM powers it off at once (its disks are read-only). */
-  async stop(handle: TaskHandle, _timeoutMs: number, _signal?: NodeJS.Signals): Promise<void> {
-    const st = handle.state as VmState;
+  async stop(handle: TaskHandle<VmState>, _timeoutMs: number, _signal?: NodeJS.Signals): Promise<void> {
+    const st = handle.state;
     if (st.gone) return;
     if (!st.ending) st.stopped = true;
     await this.conn.destroy(st.name).catch(() => {});
@@ -344,14 +370,14 @@ export class VmBackend implements Backend {
     await st.exit;
   }
 
-  async destroy(handle: TaskHandle): Promise<void> {
-    const st = handle.state as VmState;
+  async destroy(handle: TaskHandle<VmState>): Promise<void> {
+    const st = handle.state;
     if (st.creating) await st.creating.catch(() => {});
     if (st.created && !st.gone) {
       if (!st.ending && !st.timedOut) st.stopped = true;
       await this.conn.destroy(st.name).catch(() => {});
       st.wake?.();
-      await Promise.race([st.exit, new Promise((r) => setTimeout(r, GONE_TIMEOUT_MS).unref())]);
+      await settlesWithin(st.exit, GONE_TIMEOUT_MS);
     }
     if (st.timer) clearTimeout(st.timer);
     this.removeFiles(st);
@@ -365,12 +391,12 @@ export class VmBackend implements Backend {
     rmSync(st.runDir, { recursive: true, force: true });
   }
 
-  async stats(handle: TaskHandle): Promise<TaskStats> {
-    const st = handle.state as VmState;
+  async stats(handle: TaskHandle<VmState>): Promise<TaskStats> {
+    const st = handle.state;
     const pid = qemuPid(st.name);
     if (pid !== undefined) {
-      const p = procUsage(pid);
-      if (p) return { memoryBytes: p.rssBytes, cpuMs: p.cpuMs, pids: [pid] };
+      const p = procUsage([pid]);
+      if (p.found > 0) return { memoryBytes: p.rssBytes, cpuMs: p.cpuMs, pids: [pid] };
     }
     const info = await this.conn.info(st.name).catch(() => undefined);
     return info ? { memoryBytes: info.memory * 1024, cpuMs: info.cpuTime / 1e6, pids: [] } : { pids: [] };
@@ -424,16 +450,6 @@ export function qemuPid(name: string): number | undefined {
   try {
     const pid = Number(readFileSync(`/run/libvirt/qemu/${name}.pid`, 'utf8').trim());
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function procUsage(pid: number): { cpuMs: number; rssBytes: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / 100, rssBytes: Number(f[21]) * 4096 };
   } catch {
     return undefined;
   }

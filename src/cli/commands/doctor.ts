@@ -1,35 +1,58 @@
-import { backendNames, safeFingerprint } from '../../backends/registry.js';
+import type { Fingerprint } from '../../backends/backend.js';
+import { BOUNDARY_LABELS, KIND_LABELS, resolveDescriptor, type BackendDescriptor } from '../../backends/descriptor.js';
+import { registry } from '../../backends/registry.js';
 import { flag, parseFlags, type Command } from '../command.js';
 
 const HELP = `Usage: isolab doctor [--json]
 
-Fingerprints every backend and says which are usable, and why not.
+Fingerprints every backend, along the isolation spectrum, and says which are usable, and why not:
+what each is (kind, boundary, engine and runtime with versions), then its attributes. Variants the
+host seems to offer (docker:RUNTIME for another OCI runtime, e.g. docker:crun) are listed after.
 Exit status 0 when at least the process backend is usable, else 1.
 
 Options:
-  --json       print one JSON object keyed by backend
+  --json       print one JSON object keyed by backend: health, description, attributes, descriptor
   -h, --help   show this help`;
+
+/** One doctor entry: a backend or variant, its fingerprint, and its descriptor resolved from it. */
+interface Entry {
+  name: string;
+  fp: Fingerprint;
+  descriptor: BackendDescriptor | null;
+}
+
+/** "sandbox · user-space kernel · engine Docker Engine 20.10.24 · runtime runsc 0.0~20221219.0 (ptrace)". */
+function whatItIs(d: BackendDescriptor): string {
+  const comp = (c: BackendDescriptor['engine']): string => `${c.name}${c.version ? ` ${c.version}` : ''}${c.detail ? ` (${c.detail})` : ''}`;
+  const accel = d.accelerator?.value ? ` · accelerator ${d.accelerator.value}${d.accelerator.emulated ? ' (emulation)' : ''}` : '';
+  return `${KIND_LABELS[d.kind]} · boundary ${BOUNDARY_LABELS[d.boundary]} · engine ${comp(d.engine)} · runtime ${comp(d.runtime)}${accel}`;
+}
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'fingerprint every backend: usable or not, and why',
+  summary: 'fingerprint every backend: what it is, usable or not, and why',
   help: HELP,
   async run(argv) {
     const p = parseFlags(argv, { json: { type: 'boolean' } });
-    const names = backendNames();
-    const fps = await Promise.all(names.map((n) => safeFingerprint(n)));
+    const names = [...registry.names(), ...(await registry.variants())];
+    const entries: Entry[] = await Promise.all(names.map(async (name) => {
+      const fp = await registry.fingerprint(name);
+      const d = registry.describe(name);
+      return { name, fp, descriptor: d ? resolveDescriptor(d, fp.attributes) : null };
+    }));
     if (flag(p, 'json')) {
-      process.stdout.write(JSON.stringify(Object.fromEntries(names.map((n, i) => [n, fps[i]]))) + '\n');
+      process.stdout.write(JSON.stringify(Object.fromEntries(entries.map((e) => [e.name, { ...e.fp, descriptor: e.descriptor }]))) + '\n');
     } else {
+      const w = Math.max(8, ...names.map((n) => n.length));
       const lines: string[] = [];
-      names.forEach((n, i) => {
-        const fp = fps[i]!;
+      for (const { name, fp, descriptor } of entries) {
         const mark = fp.health === 'healthy' ? 'usable' : 'NOT usable';
-        lines.push(`${n.padEnd(8)} ${mark.padEnd(11)} ${fp.health.padEnd(10)} ${fp.description}`);
-        for (const [k, v] of Object.entries(fp.attributes)) lines.push(`${''.padEnd(8)}   ${k} = ${v}`);
-      });
+        lines.push(`${name.padEnd(w)} ${mark.padEnd(11)} ${fp.health.padEnd(10)} ${fp.description}`);
+        if (descriptor) lines.push(`${''.padEnd(w)}   ${whatItIs(descriptor)}`);
+        for (const [k, v] of Object.entries(fp.attributes)) lines.push(`${''.padEnd(w)}   ${k} = ${v}`);
+      }
       process.stdout.write(lines.join('\n') + '\n');
     }
-    return fps[names.indexOf('process')]?.health === 'healthy' ? 0 : 1;
+    return entries.find((e) => e.name === 'process')?.fp.health === 'healthy' ? 0 : 1;
   },
 };

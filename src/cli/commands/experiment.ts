@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../../executor/paths.js';
-import { defaultBackends, unknownBackends } from '../../experiments/backends.js';
+import { defaultBackends, orderBackends, registrySource, unknownBackends } from '../../experiments/backends.js';
 import type { InputFile } from '../../experiments/context.js';
 import { steadyAvailableMemory } from '../../experiments/memory.js';
 import { readResults } from '../../experiments/results-store.js';
@@ -20,14 +20,25 @@ import { checkInputFile } from '../input.js';
 export const RUN_FLAGS = {
   backends: { type: 'string' }, repeat: { type: 'string' }, warmup: { type: 'string' }, parallelism: { type: 'string' },
   'throughput-repeat': { type: 'string' }, input: { type: 'string' }, size: { type: 'string' }, out: { type: 'string' },
-  'density-steps': { type: 'string' }, 'vm-density-steps': { type: 'string' }, 'mem-budget': { type: 'string' },
+  'density-steps': { type: 'string' }, 'backend-density-steps': { type: 'string', multiple: true }, 'mem-budget': { type: 'string' },
   'sampler-hz': { type: 'string' },
 } as const;
 
+/** Backends whose descriptor has its own density steps, as `name=1,2,4` (for help texts). */
+function ownSteps(): string {
+  return defaultBackends()
+    .map((n) => registrySource.describe(n))
+    .filter((d) => d?.densitySteps)
+    .map((d) => `${d!.name}=${d!.densitySteps!.join(',')}`)
+    .join(' ') || 'none';
+}
+
 /** The options text shared by `experiment` and `lab`, with the given defaults. */
 export function runOptionsHelp(d: RunDefaults, outDefault: string): string {
-  return `  --backends LIST         backends to compare (default: ${defaultBackends().join(',')});
-                          one that is not registered or not healthy is reported as SKIPPED, with the reason
+  return `  --backends LIST         backends to compare, run and reported along the isolation spectrum
+                          (default: ${defaultBackends().join(',')}); docker:RUNTIME runs the docker backend on
+                          another OCI runtime dockerd knows (e.g. docker:crun). One that is not
+                          registered or not healthy is reported as SKIPPED, with the reason
   --repeat N              measured start-up runs per backend (default: ${d.repeat})
   --warmup N              warm-up start-up runs per backend, not in the statistics (default: ${d.warmup})
   --parallelism LIST      throughput map tasks, e.g. 1,2,4 (default: ${d.parallelism.join(',')})
@@ -35,7 +46,9 @@ export function runOptionsHelp(d: RunDefaults, outDefault: string): string {
   --input FILE            throughput input file
   --size MB               or: generate a corpus of this many MB (10^6 bytes) (default: ${d.sizeMb})
   --density-steps LIST    idle instances per density step (default: ${d.densitySteps.join(',')})
-  --vm-density-steps LIST density steps of the vm backend (default: ${d.densityStepsVm.join(',')})
+  --backend-density-steps NAME=LIST
+                          density steps of one backend, repeatable (default: a backend's own,
+                          ${ownSteps()})
   --mem-budget MiB        memory for all instances of one density step (default: half the available, at most ${d.maxBudgetMiB})
   --sampler-hz N          CPU/memory samples per second during throughput jobs (default: ${d.samplerHz})
   --out DIR               output folder (default: ${outDefault})
@@ -44,7 +57,7 @@ export function runOptionsHelp(d: RunDefaults, outDefault: string): string {
 
 const HELP = `Usage: isolab experiment startup|density|throughput|all [options]
 
-Measures what isolation costs on each backend (process, docker, vm) and writes DIR/results.json
+Measures what isolation costs on each backend (${defaultBackends().join(', ')}) and writes DIR/results.json
 (raw samples and summaries, rewritten after each configuration), results.csv, report.md and SVG charts.
 
   startup     cold start of one executor through the master: offer → accept → instance started →
@@ -62,10 +75,10 @@ Progress (what runs, n of N, ETA) goes to stderr. SIGINT/SIGTERM stops the run: 
 what finished (marked interrupted), the report is rendered from it, and every instance is removed.
 Exit status: 0 done, 1 the run failed, 2 bad usage (bad flag, unknown backend, missing input).`;
 
-function intList(p: Parsed, name: string, dflt: readonly number[], min = 1, max = 1024): number[] {
+function intList(p: Parsed, name: string, dflt: readonly number[], min = 1, max = 1024, flagName = name): number[] {
   return list(p, name, dflt.map(String)).map((s) => {
     const n = /^\d+$/.test(s) ? Number(s) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} takes integers from ${min} to ${max}, got "${s}"`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flagName} takes integers from ${min} to ${max}, got "${s}"`);
     return n;
   });
 }
@@ -80,19 +93,34 @@ export interface PreparedRun {
   inputFile?: InputFile;
 }
 
+/** `--backend-density-steps NAME=LIST` values, by backend; UsageError on a bad one. */
+function backendSteps(p: Parsed, backends: readonly string[]): Record<string, number[]> {
+  const v = p.values['backend-density-steps'];
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  const out: Record<string, number[]> = {};
+  for (const item of items) {
+    const m = /^([^=\s]+)=(.+)$/.exec(item.trim());
+    if (!m) throw new UsageError(`--backend-density-steps takes NAME=LIST, e.g. vm=1,2,4, got "${item}"`);
+    if (!backends.includes(m[1]!)) throw new UsageError(`--backend-density-steps names ${m[1]}, which is not among --backends`);
+    out[m[1]!] = intList({ values: { x: m[2] }, positionals: [] }, 'x', [], 1, 512, 'backend-density-steps');
+  }
+  return out;
+}
+
 /** Validates the shared flags (UsageError on anything wrong) and creates the output folder. */
 export async function prepareRun(p: Parsed, experiments: ExperimentName[], d: RunDefaults, outDefault: string): Promise<PreparedRun> {
-  const backends = list(p, 'backends', defaultBackends());
-  const unknown = unknownBackends(backends);
-  if (unknown.length > 0) throw new UsageError(`unknown backend "${unknown[0]}" (known: ${defaultBackends().join(', ')})`);
-  if (new Set(backends).size !== backends.length) throw new UsageError('--backends lists a backend twice');
+  const given = list(p, 'backends', defaultBackends());
+  const unknown = unknownBackends(given);
+  if (unknown.length > 0) throw new UsageError(`unknown backend "${unknown[0]}" (known: ${defaultBackends().join(', ')}, or docker:RUNTIME)`);
+  if (new Set(given).size !== given.length) throw new UsageError('--backends lists a backend twice');
+  const backends = orderBackends(given);
   if (str(p, 'input') !== undefined && str(p, 'size') !== undefined) throw new UsageError('give --input FILE or --size MB, not both');
   const repeat = int(p, 'repeat', d.repeat);
   const warmup = int(p, 'warmup', d.warmup, 0);
   const throughputRepeat = int(p, 'throughput-repeat', d.throughputRepeat);
   const parallelism = intList(p, 'parallelism', d.parallelism, 1, 64);
   const densitySteps = intList(p, 'density-steps', d.densitySteps, 1, 512);
-  const vmSteps = intList(p, 'vm-density-steps', d.densityStepsVm, 1, 512);
+  const stepsByBackend = backendSteps(p, backends);
   const samplerHz = num(p, 'sampler-hz', d.samplerHz, 0.1);
   if (samplerHz > 100) throw new UsageError(`--sampler-hz must be at most 100, got "${samplerHz}"`);
   let inputFile: InputFile | undefined;
@@ -115,7 +143,7 @@ export async function prepareRun(p: Parsed, experiments: ExperimentName[], d: Ru
   const settings = makeSettings({
     experiments, backends, repeat, warmup, throughputRepeat, parallelism, inputBytes,
     input: inputFile?.description ?? `generated corpus, ${sizeMb} MB, seed 1`,
-    densitySteps, densityStepsByBackend: { vm: vmSteps }, memBudgetBytes, samplerHz,
+    densitySteps, densityStepsByBackend: stepsByBackend, memBudgetBytes, samplerHz,
   });
   return { settings, outDir, inputFile };
 }

@@ -16,7 +16,8 @@ by the embedded Mesos-style master on one local agent, and reduces their counts.
 
 Options:
   --input FILE            file to count (required)
-  --backend NAME          process, docker or vm (default: process)
+  --backend NAME          process, docker, gvisor or vm, or docker:RUNTIME for another OCI
+                          runtime dockerd knows (default: process; isolab doctor lists them)
   --parallelism N         number of map tasks, one byte range each (default: 1)
   --output FILE           write the canonical counts file: "<word>\\t<count>\\n", byte order
   --json                  print one JSON object instead of the summary

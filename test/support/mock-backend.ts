@@ -1,6 +1,7 @@
-import { RealClock, type Clock, type Timer } from '../../master/clock.js';
-import { encodeMessage } from '../../executor/protocol.js';
-import type { Backend, ExitResult, Fingerprint, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats } from '../backend.js';
+import { RealClock, type Clock, type Timer } from '../../src/master/clock.js';
+import { encodeMessage } from '../../src/executor/protocol.js';
+import type { Backend, ExitResult, Fingerprint, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats } from '../../src/backends/backend.js';
+import type { BackendDescriptor } from '../../src/backends/descriptor.js';
 
 type PerTask<T> = T | ((spec: TaskSpec) => T);
 
@@ -16,21 +17,38 @@ export interface MockOptions {
   startError?: PerTask<string | undefined>;
   /** Executor lines the task prints before it exits. Default: a ready line. */
   output?: PerTask<string[]>;
+  /** Its descriptor (default `MOCK_DESCRIPTOR`; its name is the backend's name). */
+  descriptor?: BackendDescriptor;
 }
 
-interface MockState {
+/** The mock backend's state for one task. */
+export interface MockState {
+  /** Resolves when the task ends. */
   exit: Promise<ExitResult>;
-  finish: (r: ExitResult) => void;
+  /** Ends it once. */
+  end: (r: ExitResult) => void;
+  /** Run or timeout timer. */
   timer?: Timer;
+  /** Ended. */
   done: boolean;
 }
+
+/** A plain-process-like descriptor for the mock: it is never registered, so `--backends` cannot select it. */
+export const MOCK_DESCRIPTOR: BackendDescriptor = {
+  name: 'mock', displayName: 'Mock', noun: 'mock', kind: 'process', boundary: 'host-kernel', isolationOrder: 1, baseline: true,
+  summary: 'runs nothing: a test double for the master and the experiments.', shares: 'nothing runs', attackSurface: 'none', hostProcesses: 'none',
+  engine: { name: 'none', version: null, detail: null }, runtime: { name: 'none', version: null, detail: null }, accelerator: null,
+  limits: { cpus: false, mem: false, pids: false, how: 'mock' }, timeoutScale: 1,
+  priors: { startupSeconds: 0.01, launchSeconds: 0.01, countMBps: 100 }, densitySteps: null,
+};
 
 const pick = <T>(v: PerTask<T> | undefined, spec: TaskSpec, dflt: T): T =>
   v === undefined ? dflt : typeof v === 'function' ? (v as (s: TaskSpec) => T)(spec) : v;
 
-/** A backend that runs nothing, for testing the master and simulating clusters. */
-export class MockBackend implements Backend {
-  readonly name = 'mock';
+/** A backend that runs nothing, for testing the master and the experiments (test-only: not in the registry). */
+export class MockBackend implements Backend<MockState> {
+  readonly name: string;
+  readonly descriptor: BackendDescriptor;
   /** Tasks started so far. */
   started = 0;
   /** Tasks currently running. */
@@ -39,18 +57,20 @@ export class MockBackend implements Backend {
 
   constructor(private readonly opts: MockOptions = {}) {
     this.clock = opts.clock ?? new RealClock();
+    this.descriptor = opts.descriptor ?? MOCK_DESCRIPTOR;
+    this.name = this.descriptor.name;
   }
 
   async fingerprint(): Promise<Fingerprint> {
     return { health: 'healthy', description: 'mock backend (runs nothing)', attributes: { 'mock.version': '1' } };
   }
 
-  async start(spec: TaskSpec, sink: TaskSink): Promise<TaskHandle> {
+  async start(spec: TaskSpec, sink: TaskSink): Promise<TaskHandle<MockState>> {
     const err = pick(this.opts.startError, spec, undefined);
     if (err) throw new Error(err);
     let finish!: (r: ExitResult) => void;
     const exit = new Promise<ExitResult>((r) => (finish = r));
-    const st: MockState = { exit, finish, done: false };
+    const st: MockState = { exit, end: () => {}, done: false };
     this.started++;
     this.running++;
     sink.phase('started', this.clock.now());
@@ -64,7 +84,7 @@ export class MockBackend implements Backend {
       st.done = true;
       this.running--;
       st.timer?.cancel();
-      st.finish(r);
+      finish(r);
     };
     st.timer = this.clock.setTimer(runMs, () => {
       for (const l of lines) sink.line(l);
@@ -77,19 +97,19 @@ export class MockBackend implements Backend {
         end({ exitCode: null, signal: 'SIGKILL', timedOut: true });
       });
     }
-    (st as MockState & { end: typeof end }).end = end;
+    st.end = end;
     return { taskId: spec.taskId, backend: this.name, instanceId: `mock-${spec.taskId}`, limits: { cpus: false, mem: false, how: 'mock' }, attributes: {}, state: st };
   }
 
-  wait(handle: TaskHandle): Promise<ExitResult> {
-    return (handle.state as MockState).exit;
+  wait(handle: TaskHandle<MockState>): Promise<ExitResult> {
+    return handle.state.exit;
   }
 
-  async stop(handle: TaskHandle, _timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    (handle.state as MockState & { end: (r: ExitResult) => void }).end({ exitCode: null, signal, timedOut: false });
+  async stop(handle: TaskHandle<MockState>, _timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    handle.state.end({ exitCode: null, signal, timedOut: false });
   }
 
-  async destroy(handle: TaskHandle): Promise<void> {
+  async destroy(handle: TaskHandle<MockState>): Promise<void> {
     await this.stop(handle, 0, 'SIGKILL');
   }
 
