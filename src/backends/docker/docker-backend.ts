@@ -5,12 +5,13 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerImageId } from '../../image/docker-image.js';
 import { currentImage, type ImageInfo } from '../../image/index.js';
-import { LABELS, session } from '../../session/session.js';
+import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
-import { dockerConnection, isNotFound, type DockerConnection } from './connection.js';
+import { dockerConnection, type DockerConnection } from './connection.js';
 import { containerOptions } from './container-spec.js';
+import { listOwnedContainers, removeOwnedContainer } from './owned.js';
 
 interface ContainerState {
   name: string;
@@ -294,24 +295,11 @@ export class DockerBackend implements Backend {
   }
 
   async listOwned(): Promise<OwnedResource[]> {
-    const { docker } = await dockerConnection();
-    const self = session().id;
-    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.owned}=true`] } });
-    return list
-      .filter((c) => c.Labels?.[LABELS.session] !== self)
-      .map((c) => ({
-        backend: this.name, kind: 'container', id: c.Names?.[0]?.replace(/^\//, '') || c.Id, session: c.Labels?.[LABELS.session],
-      }));
+    return listOwnedContainers((await dockerConnection()).docker, { backend: this.name });
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
-    if (r.kind !== 'container') return;
-    const { docker } = await dockerConnection();
-    try {
-      await docker.getContainer(r.id).remove({ force: true, v: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await removeOwnedContainer((await dockerConnection()).docker, r);
   }
 }
 

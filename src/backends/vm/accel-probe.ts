@@ -5,6 +5,7 @@ import { domainXml, type Accelerator } from './domain-xml.js';
 import type { VmImage } from './guest-image.js';
 import type { HostFacts } from './host-facts.js';
 import { libvirtMessage, type LibvirtConnection } from './libvirt-connection.js';
+import { makeRunDir } from './paths.js';
 import { SerialLogReader } from './serial-log.js';
 
 /** Environment variable forcing the accelerator (`kvm` or `tcg`) without a probe. */
@@ -164,7 +165,7 @@ export interface BootOutcome {
 export async function bootProbe(o: ProbeOptions, accel: Accelerator, timeoutMs: number): Promise<BootOutcome> {
   const name = `${o.name}-${accel}`;
   const runDir = join(o.dir, 'run', name);
-  mkdirSync(runDir, { recursive: true });
+  makeRunDir(runDir);
   const serial = join(runDir, 'serial.log');
   const t0 = performance.now();
   let marker = false;

@@ -1,18 +1,21 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeTask, type ExecutorTask } from '../../executor/protocol.js';
-import { NAME_PREFIX, session } from '../../session/session.js';
-import { stateDir } from '../../session/state-dir.js';
+import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
 import { probeAccelerator, type AccelResult } from './accel-probe.js';
-import { domainXml, guestSize, parseMetadata } from './domain-xml.js';
+import { domainXml, guestSize } from './domain-xml.js';
 import { vmImage, type VmImage } from './guest-image.js';
 import { hostFacts, type HostFacts } from './host-facts.js';
 import { InputCopies, type InputCopy } from './input-copy.js';
 import { LibvirtConnection, libvirtMessage } from './libvirt-connection.js';
+import { listOwnedVm, removeOwnedVm } from './owned.js';
+import { makeRunDir, vmRunRoot, vmStateDir } from './paths.js';
 import { SerialLogReader } from './serial-log.js';
+
+export { vmStateDir } from './paths.js';
 
 /** How often the domain's state is polled (ms): after the guest said it is done, and otherwise. */
 export const DOMAIN_POLL_MS = { ending: 50, running: 500 } as const;
@@ -28,21 +31,6 @@ const POWER_DOWN = /reboot: Power down/;
 
 /** Guest kernel lines that mean its OOM killer ran. */
 const GUEST_OOM = /Out of memory: Killed process|oom-kill:/;
-
-/** Per-task and per-session files of the vm backend live here (`<stateDir>/vm`). */
-export function vmStateDir(): string {
-  return join(stateDir(), 'vm');
-}
-
-/** Folder of per-task run folders and input copies. */
-function runRoot(): string {
-  return join(vmStateDir(), 'run');
-}
-
-/** The session id in an `isolab-<session>-...` name. */
-function sessionOf(name: string): string | undefined {
-  return /^isolab-([0-9A-Za-z_.]+?)-/.exec(name)?.[1];
-}
 
 interface VmState {
   name: string;
@@ -174,7 +162,7 @@ export class VmBackend implements Backend {
   private inputCopies(): InputCopies {
     if (!this.copies) {
       const sess = session();
-      const copies = new InputCopies(runRoot(), sess.name('input'));
+      const copies = new InputCopies(vmRunRoot(), sess.name('input'));
       sess.defer('vm input copies', () => copies.clear());
       this.copies = copies;
     }
@@ -187,7 +175,7 @@ export class VmBackend implements Backend {
     const [image, accel] = await Promise.all([this.image(), this.accelerator()]);
     signal?.throwIfAborted();
     const name = sess.name(spec.taskId);
-    const runDir = join(runRoot(), name);
+    const runDir = join(vmRunRoot(), name);
     const size = guestSize(spec.resources);
     const limits: LimitsEnforced = {
       cpus: true,
@@ -218,7 +206,7 @@ export class VmBackend implements Backend {
     };
     st.removeCleanup = sess.defer(`vm domain ${name}`, () => this.destroy(handle));
     try {
-      mkdirSync(runDir, { recursive: true });
+      makeRunDir(runDir);
       const serialLog = join(runDir, 'serial.log');
       const task: ExecutorTask = { ...spec.executor };
       const disks = [{ file: image.rootDisk, target: 'vda' }];
@@ -376,42 +364,12 @@ export class VmBackend implements Backend {
     return info ? { memoryBytes: info.memory * 1024, cpuMs: info.cpuTime / 1e6, pids: [] } : { pids: [] };
   }
 
-  async listOwned(): Promise<OwnedResource[]> {
-    const self = session().id;
-    const out: OwnedResource[] = [];
-    let names: string[] = [];
-    try {
-      names = await this.conn.domainNames();
-    } catch {
-      /* libvirt not reachable: only files */
-    }
-    for (const n of names) {
-      if (!n.startsWith(NAME_PREFIX)) continue;
-      let s = sessionOf(n);
-      const xml = await this.conn.xml(n).catch(() => undefined);
-      if (xml) s = parseMetadata(xml).session ?? s;
-      if (s !== self) out.push({ backend: this.name, kind: 'domain', id: n, session: s });
-    }
-    let files: string[] = [];
-    try {
-      files = readdirSync(runRoot());
-    } catch {
-      /* none */
-    }
-    for (const f of files) {
-      if (!f.startsWith(NAME_PREFIX)) continue;
-      const s = sessionOf(f);
-      if (s !== self) out.push({ backend: this.name, kind: 'file', id: join(runRoot(), f), session: s });
-    }
-    return out;
+  listOwned(): Promise<OwnedResource[]> {
+    return listOwnedVm(this.conn, this.name);
   }
 
-  async removeOwned(r: OwnedResource): Promise<void> {
-    if (r.kind === 'domain') {
-      await this.conn.destroy(r.id);
-      return;
-    }
-    if (r.kind === 'file' && r.id.startsWith(runRoot() + '/')) rmSync(r.id, { recursive: true, force: true });
+  removeOwned(r: OwnedResource): Promise<void> {
+    return removeOwnedVm(this.conn, r);
   }
 }
 
