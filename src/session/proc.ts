@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 
 /** Fields of `/proc/<pid>/stat` isolab uses. */
 export interface ProcStat {
+  /** State letter: R, S, D, Z (zombie: dead, waiting to be reaped), T, ... */
+  state: string;
   /** Parent pid. */
   ppid: number;
   /** Process group id. */
@@ -21,7 +23,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const f = text.slice(close + 2).trim().split(' ');
   const n = (i: number): number => Number(f[i]);
   const st: ProcStat = {
-    ppid: n(1), pgid: n(2), startTime: n(19), cpuMs: ((n(11) + n(12)) * 1000) / 100, rssBytes: n(21) * 4096,
+    state: f[0] ?? '?', ppid: n(1), pgid: n(2), startTime: n(19), cpuMs: ((n(11) + n(12)) * 1000) / 100, rssBytes: n(21) * 4096,
   };
   return Number.isSafeInteger(st.startTime) && Number.isSafeInteger(st.ppid) ? st : undefined;
 }

@@ -150,7 +150,7 @@ export async function removeOwned(r: OwnedResource): Promise<void> {
     const pid = Number(m[1]);
     const startTime = Number(m[2]);
     const st = procStat(pid);
-    if (!st || st.startTime !== startTime) return;
+    if (!st || st.startTime !== startTime || st.state === 'Z') return;
     if (markerOf(pid) !== r.session || !ownershipProof(pid, r.session, startTime, st.pgid)) {
       throw new Error(`process ${pid} is no longer provably isolab's; left alone`);
     }
