@@ -6,14 +6,15 @@ import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
 import { probeAccelerator, type AccelResult } from './accel-probe.js';
-import { domainXml, guestSize } from './domain-xml.js';
+import { BootFileGuard } from './boot-files.js';
+import { domainXml, guestSize, type DiskSpec } from './domain-xml.js';
 import { vmImage, type VmImage } from './guest-image.js';
 import { hostFacts, type HostFacts } from './host-facts.js';
 import { InputCopies, type InputCopy } from './input-copy.js';
 import { LibvirtConnection, libvirtMessage } from './libvirt-connection.js';
 import { listOwnedVm, removeOwnedVm } from './owned.js';
 import { makeRunDir, vmRunRoot, vmStateDir } from './paths.js';
-import { SerialLogReader } from './serial-log.js';
+import { SERIAL_LOG_MAX_BYTES, SerialLogReader } from './serial-log.js';
 
 export { vmStateDir } from './paths.js';
 
@@ -53,6 +54,8 @@ interface VmState {
   wake?: () => void;
   removeCleanup: () => void;
   filesRemoved: boolean;
+  /** Set when the guest wrote more serial output than the cap (bytes read). */
+  overflowBytes?: number;
 }
 
 /**
@@ -67,6 +70,7 @@ export class VmBackend implements Backend {
   private accel?: Promise<AccelResult>;
   private copies?: InputCopies;
   private imagePromise?: Promise<VmImage>;
+  private readonly bootFiles = new BootFileGuard(join(vmStateDir(), 'digests'));
 
   constructor(uri?: string) {
     this.conn = new LibvirtConnection(uri);
@@ -173,6 +177,7 @@ export class VmBackend implements Backend {
     signal?.throwIfAborted();
     const sess = session();
     const [image, accel] = await Promise.all([this.image(), this.accelerator()]);
+    await this.bootFiles.check(image);
     signal?.throwIfAborted();
     const name = sess.name(spec.taskId);
     const runDir = join(vmRunRoot(), name);
@@ -209,7 +214,7 @@ export class VmBackend implements Backend {
       makeRunDir(runDir);
       const serialLog = join(runDir, 'serial.log');
       const task: ExecutorTask = { ...spec.executor };
-      const disks = [{ file: image.rootDisk, target: 'vda' }];
+      const disks: DiskSpec[] = [{ file: image.rootDisk, target: 'vda', shared: true }];
       if (task.input !== undefined) {
         st.input = this.inputCopies().acquire(task.input);
         disks.push({ file: st.input.path, target: 'vdb' });
@@ -222,7 +227,13 @@ export class VmBackend implements Backend {
         name, session: sess.id, taskId: spec.taskId, accelerator: accel.accelerator, vcpus: size.vcpus, memMiB: size.memMiB,
         cpuQuota: size.cpuQuota, kernel: image.kernel, initramfs: image.initramfs, cmdline, disks, serialLog,
       });
-      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle));
+      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle), {
+        onOverflow: (bytes) => {
+          st.overflowBytes = bytes;
+          void this.conn.destroy(name).catch(() => {});
+          st.wake?.();
+        },
+      });
       sink.phase('create', now());
       st.creating = this.conn.createXml(xml);
       await st.creating;
@@ -280,7 +291,7 @@ export class VmBackend implements Backend {
   private async monitor(st: VmState, sink: TaskSink): Promise<void> {
     let errors = 0;
     while (!st.gone) {
-      const ms = st.ending || st.timedOut || st.stopped ? DOMAIN_POLL_MS.ending : DOMAIN_POLL_MS.running;
+      const ms = st.ending || st.timedOut || st.stopped || st.overflowBytes !== undefined ? DOMAIN_POLL_MS.ending : DOMAIN_POLL_MS.running;
       await new Promise<void>((r) => {
         const t = setTimeout(r, ms);
         st.wake = () => {
@@ -312,6 +323,9 @@ export class VmBackend implements Backend {
 
   private exitResult(st: VmState): ExitResult {
     const last = st.lastLine ? ` (last console line: ${st.lastLine.slice(0, 120)})` : '';
+    if (st.overflowBytes !== undefined) {
+      return { exitCode: null, signal: 'SIGKILL', timedOut: false, oomKilled: st.oom, message: `domain destroyed: more than ${SERIAL_LOG_MAX_BYTES / 2 ** 20} MiB of serial output` };
+    }
     if (st.timedOut) return { exitCode: null, signal: 'SIGKILL', timedOut: true, oomKilled: st.oom, message: 'domain destroyed at its timeout' };
     if (st.stopped) return { exitCode: st.rc ?? null, signal: st.rc === undefined ? 'SIGKILL' : undefined, timedOut: false, message: 'domain destroyed on request' };
     if (st.rc !== undefined) return { exitCode: st.rc, timedOut: false, oomKilled: st.oom };
