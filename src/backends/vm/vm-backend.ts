@@ -5,7 +5,7 @@ import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
-import { probeAccelerator, type AccelResult } from './accel-probe.js';
+import { ageText, probeAccelerator, type AccelResult } from './accel-probe.js';
 import { BootFileGuard } from './boot-files.js';
 import { domainXml, guestSize, type DiskSpec } from './domain-xml.js';
 import { vmImage, type VmImage } from './guest-image.js';
@@ -113,7 +113,7 @@ export class VmBackend implements Backend {
       this.accel = (async () => {
         const [image, facts] = await Promise.all([this.image(), this.hostFacts()]);
         return probeAccelerator({
-          conn: this.conn, image, facts, dir: vmStateDir(), name: sess.name(`probe-${Date.now().toString(36)}`),
+          conn: this.conn, image, facts, dir: vmStateDir(), name: () => sess.name(`probe-${Date.now().toString(36)}`),
           session: sess.id, fresh,
         });
       })();
@@ -147,17 +147,23 @@ export class VmBackend implements Backend {
       }
       attributes['vm.image'] = image.id;
       const a = await this.accelerator();
-      attributes['vm.accelerator'] = a.accelerator;
+      attributes['vm.accelerator'] = a.kvm === 'not-probed' ? 'unknown' : a.accelerator;
       attributes['vm.accelerator.kvm'] = a.kvm;
       attributes['vm.accelerator.reason'] = a.reason;
       attributes['vm.accelerator.source'] = a.source;
+      if (a.source === 'cache') attributes['vm.accelerator.age'] = ageText(Date.now() - a.at);
+      if (a.stale) attributes['vm.accelerator.stale'] = a.stale;
       if (a.probeMs !== undefined) attributes['vm.accelerator.probeMs'] = String(a.probeMs);
       if (a.tcgProbeMs !== undefined) attributes['vm.accelerator.tcgProbeMs'] = String(a.tcgProbeMs);
       if (a.accelerator === 'tcg' && a.tcgWorks === false) {
         return { health: 'unhealthy', description: `KVM does not work and TCG did not boot either: ${a.reason}`, attributes };
       }
       const versions = [facts.libvirtVersion && `libvirt ${facts.libvirtVersion}`, facts.hypervisor].filter(Boolean).join(', ');
-      return { health: 'healthy', description: `${versions || 'libvirt'}; accelerator ${a.accelerator} (${a.reason})`, attributes };
+      const accel =
+        a.kvm === 'not-probed' ? `accelerator ${a.reason}`
+        : a.source === 'cache' ? `accelerator ${a.accelerator} (${a.reason}; probed ${ageText(Date.now() - a.at)} ago${a.stale ? `, may be stale: ${a.stale}` : ''})`
+        : `accelerator ${a.accelerator} (${a.reason})`;
+      return { health: 'healthy', description: `${versions || 'libvirt'}; ${accel}`, attributes };
     } catch (err) {
       return { health: 'unhealthy', description: libvirtMessage(err), attributes };
     }
