@@ -12,11 +12,14 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
 task=
 read -r cmdline </proc/cmdline
+# Split the command line into words, but never expand a word as a file pattern.
+set -f
 for word in $cmdline; do
   case "$word" in
     isolab.task=*) task="${word#isolab.task=}" ;;
   esac
 done
+set +f
 read -r up _ </proc/uptime
 printf "\n@isolab-guest start uptime=%s\n" "$up"
 /usr/local/bin/node /opt/isolab/dist/executor/main.js "$task"
