@@ -61,6 +61,15 @@ describe('isolab doctor is read-only unless --probe', () => {
     expect(Object.keys(snapshot(state)).filter((p) => p.startsWith('vm') || p.startsWith('sessions') || p.startsWith('tmp'))).toEqual([]);
   }, 60_000);
 
+  it('ISOLAB_VM_ACCEL=kvm|tcg is shown as forced, with no probe and no cache written', async () => {
+    const before = snapshot(state);
+    for (const v of ['kvm', 'tcg']) {
+      const j = JSON.parse((await isolab(['doctor', '--json'], { ...env, ISOLAB_VM_ACCEL: v })).stdout);
+      expect(j.vm.attributes).toMatchObject({ 'vm.accelerator': v, 'vm.accelerator.kvm': 'forced', 'vm.accelerator.source': 'env', 'vm.accelerator.reason': `forced by ISOLAB_VM_ACCEL=${v}` });
+    }
+    expect(withoutImageCache(snapshot(state))).toEqual(withoutImageCache(before));
+  }, 60_000);
+
   it('with a cached answer of any age: shows it with its age and why it may be stale, and leaves the cache as it was', async () => {
     const image = await vmImage();
     const facts = await hostFacts(new LibvirtConnection().uri);
