@@ -137,10 +137,12 @@ export function acquireSessionLock(id: string, holder: SessionRecord['holder'] =
           if (all) rmSync(dir, { recursive: true, force: true });
           else {
             unlinkSync(path);
-            try {
-              rmdirSync(dir);
-            } catch {
-              /* records left: the reaper finds them */
+            for (const d of [join(dir, 'processes'), dir]) {
+              try {
+                rmdirSync(d);
+              } catch {
+                /* records left (or never made): the reaper finds what is left */
+              }
             }
           }
         } catch {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,9 @@ import { createTaskCgroup, detectCgroups, removeTaskCgroup, type TaskCgroup } fr
 import { listOwned, OWNER_ENV, recordProcess, removeOwned } from '../../src/backends/process/owned.js';
 import { reap } from '../../src/reaper/reaper.js';
 import { procStartTime } from '../../src/session/proc.js';
-import { sessionDir } from '../../src/session/session-lock.js';
+import { inspectSession, sessionDir } from '../../src/session/session-lock.js';
+import { session } from '../../src/session/session.js';
+import { ProcessBackend } from '../../src/backends/process/process-backend.js';
 import { alive, killChild, sessionHolder, testSession } from './helpers.js';
 
 const state = mkdtempSync(join(tmpdir(), 'isolab-reap-proc-'));
@@ -37,6 +39,23 @@ async function marked(session: string, shell?: string): Promise<ChildProcess> {
 }
 
 const cg = detectCgroups();
+
+describe('process-backend records', () => {
+  it('an executor is recorded (pid + start time) in the session record while it runs; after cleanup the session leaves no record', async () => {
+    const b = new ProcessBackend();
+    const sess = session();
+    const h = await b.start({ taskId: 'rec1', resources: { cpus: 1, mem: 128 }, executor: { taskId: 'rec1', mode: 'idle' } }, { line: () => {}, phase: () => {} });
+    const pid = Number(h.instanceId);
+    const rec = JSON.parse(readFileSync(join(sessionDir(sess.id), 'processes', String(pid)), 'utf8'));
+    expect(rec).toMatchObject({ pid, startTime: procStartTime(pid), task: 'rec1' });
+    expect(inspectSession(sess.id).state).toBe('live');
+    await b.stop(h, 2000);
+    await b.destroy(h);
+    expect(existsSync(join(sessionDir(sess.id), 'processes', String(pid)))).toBe(false);
+    expect(await sess.close()).toEqual([]);
+    expect(existsSync(sessionDir(sess.id))).toBe(false);
+  });
+});
 
 describe('reap --backend process: only provably isolab processes, never a live session', () => {
   it('leaves alone a process that merely carries the marker (no record, no task cgroup of its session)', async () => {
