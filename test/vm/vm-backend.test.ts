@@ -52,7 +52,7 @@ describe.concurrent('vm backend (real libvirtd; accelerator as probed on this ho
     taskId, resources: { cpus: 1, mem: 256 }, executor: { taskId, mode, input, start: 0, end: size }, timeoutMs: 180_000, ...extra,
   });
 
-  it('doctor --probe boots a KVM and a TCG probe, records a consistent answer in the cache, and a plain doctor then shows its age', async () => {
+  it('doctor --probe probes the accelerator (a KVM and a TCG boot, unless libvirt offers no kvm), caches a consistent answer, and a plain doctor then shows its age', async () => {
     const state = stateWithImage((await currentImage())!);
     const env = { ISOLAB_STATE_DIR: state, ISOLAB_SESSION: testSession('vmprobe') };
     const r = await isolab(['doctor', '--probe', '--json'], env, 120_000);
@@ -67,6 +67,8 @@ describe.concurrent('vm backend (real libvirtd; accelerator as probed on this ho
     expect(fp.attributes['vm.qemu.version']).toMatch(/^\d+\.\d+/);
     if (kvm === 'not-offered') {
       expect(fp.attributes['vm.domainTypes']).not.toContain('kvm');
+      expect(existsSync(join(state, 'vm', 'run')), 'nothing booted').toBe(false);
+      expect(existsSync(join(state, 'vm', 'accel-cache.json')), 'nothing cached').toBe(false);
     } else {
       expect(fp.attributes).toMatchObject({ 'vm.accelerator.source': 'probe' });
       expect(fp.attributes['vm.accelerator.reason']).toMatch(/KVM/);
@@ -75,8 +77,8 @@ describe.concurrent('vm backend (real libvirtd; accelerator as probed on this ho
       expect(cache.result).toMatchObject({ kvm, source: 'probe', tcgWorks: true });
       const plain = await isolab(['doctor'], env);
       expect(plain.stdout).toMatch(/; probed \d+ s ago\)$/m);
+      expect(readdirSync(join(state, 'vm', 'run')), 'probe run folders removed').toEqual([]);
     }
-    expect(readdirSync(join(state, 'vm', 'run'))).toEqual([]);
     expect((await b.connection.domainNames()).filter((n) => n.startsWith(`isolab-${env.ISOLAB_SESSION}-`))).toEqual([]);
     expect(existsSync(sessionDir(env.ISOLAB_SESSION))).toBe(false);
   }, 150_000);
