@@ -11,7 +11,7 @@ import { inspectSession, sessionDir, type SessionRecord } from '../../src/sessio
  */
 export async function sessionHolder(id: string): Promise<ChildProcess> {
   const dir = sessionDir(id);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lock = join(dir, 'lock');
   writeFileSync(lock, '');
   const child = spawn('/bin/sh', ['-c', 'exec 3<"$0"; flock -x 3; exec sleep 300', lock], { stdio: 'ignore' });
