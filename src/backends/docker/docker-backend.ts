@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerImageId } from '../../image/docker-image.js';
 import { currentImage, type ImageInfo } from '../../image/index.js';
-import { LABELS, session } from '../../session/session.js';
+import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, PlainCommand, TaskHandle, TaskSink, TaskSpec, TaskStats, TaskUsage,
 } from '../backend.js';
@@ -16,10 +16,11 @@ import type { BackendDescriptor } from '../descriptor.js';
 import { unmeasuredUsage as unmeasured } from '../backend.js';
 import { parentPid, processTree, procUsage } from '../proc.js';
 import { settlesWithin, stopWithTimeout } from '../stop.js';
-import { dockerConnection, isNotFound, type DockerConnection } from './connection.js';
+import { dockerConnection, type DockerConnection } from './connection.js';
 import { BACKEND_LABEL, containerOptions, madeBy, type ContainerParams } from './container-spec.js';
 import { DOCKER_DESCRIPTOR, RUNTIME_VERSION_ATTR } from './descriptor.js';
 import { ReadableCopies } from './input-access.js';
+import { listOwnedContainers, removeOwnedContainer } from './owned.js';
 import {
   endRuntimeTask, listRuntimeLeftovers, removeRuntimeLeftover, RUNTIME_TASK, runtimeTaskOf,
 } from './runtime-leftovers.js';
@@ -514,16 +515,12 @@ export class DockerBackend implements Backend<ContainerState> {
    */
   async listOwned(): Promise<OwnedResource[]> {
     const { docker } = await dockerConnection();
-    const self = session().id;
-    const all = await docker.listContainers({ all: true });
     const isDefault = this.flavour.runtime === undefined;
-    const containers: OwnedResource[] = all
-      .filter((c) => c.Labels?.[LABELS.owned] === 'true' && c.Labels?.[LABELS.session] !== self && madeBy(c.Labels, this.name, isDefault))
-      .map((c) => ({
-        backend: this.name, kind: 'container', id: c.Names?.[0]?.replace(/^\//, '') || c.Id, session: c.Labels?.[LABELS.session],
-      }));
-    const cgroups = listTaskCgroupLeftovers(this.name, self).filter((r) => !all.some((c) => c.Names?.some((n) => n.replace(/^\//, '') === r.id)));
-    return [...containers, ...listRuntimeLeftovers(this.name, self, new Set(all.map((c) => c.Id))), ...(isDefault ? cgroups : [])];
+    const containers = await listOwnedContainers(docker, { backend: this.name, accept: (c) => madeBy(c.Labels, this.name, isDefault) });
+    const all = await docker.listContainers({ all: true });
+    const names = new Set(all.flatMap((c) => (c.Names ?? []).map((n) => n.replace(/^\//, ''))));
+    const cgroups = isDefault ? listTaskCgroupLeftovers(this.name).filter((r) => !names.has(r.id)) : [];
+    return [...containers, ...listRuntimeLeftovers(this.name, session().id, new Set(all.map((c) => c.Id))), ...cgroups];
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
@@ -532,13 +529,7 @@ export class DockerBackend implements Backend<ContainerState> {
       if (!(await removeTaskCgroupFolders(r.id))) throw new Error(`cgroup ${cgroupParentOf(r.id)} still busy`);
       return;
     }
-    if (r.kind !== 'container') return;
-    const { docker } = await dockerConnection();
-    try {
-      await docker.getContainer(r.id).remove({ force: true, v: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await removeOwnedContainer((await dockerConnection()).docker, r);
   }
 }
 

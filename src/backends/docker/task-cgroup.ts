@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { sessionOfName } from '../../session/session-id.js';
 import type { OwnedResource } from '../backend.js';
 import type { CgroupCounterDirs, UsageSources } from '../usage.js';
 import { cgroupSources } from '../usage.js';
@@ -80,8 +81,11 @@ export async function removeTaskCgroupFolders(name: string, root = CGROUP_FS): P
   return false;
 }
 
-/** Per-task parent cgroups of other sessions (leftovers of a crash), as owned resources of `backend`. */
-export function listTaskCgroupLeftovers(backend: string, self: string, root = CGROUP_FS): OwnedResource[] {
+/**
+ * Per-task parent cgroups named `isolab-<session>-…` (a valid session id), as owned resources of
+ * `backend`; the caller drops those whose container still exists, the reaper those of live sessions.
+ */
+export function listTaskCgroupLeftovers(backend: string, root = CGROUP_FS): OwnedResource[] {
   const names = new Set<string>();
   let hierarchies: string[] = [];
   try {
@@ -100,8 +104,8 @@ export function listTaskCgroupLeftovers(backend: string, self: string, root = CG
   }
   const out: OwnedResource[] = [];
   for (const n of names) {
-    const s = /^isolab-([0-9A-Za-z_.]+?)-/.exec(n)?.[1];
-    if (s !== self) out.push({ backend, kind: 'cgroup', id: n, session: s });
+    const s = sessionOfName(n);
+    if (s) out.push({ backend, kind: 'cgroup', id: n, name: n, session: s });
   }
   return out;
 }
