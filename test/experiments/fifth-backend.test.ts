@@ -55,7 +55,7 @@ describe('a fifth backend, added as its own folder plus one registry entry', () 
     const md = renderMarkdown(res);
     const header = md.split('\n').find((l) => l.startsWith('| figure'))!;
     expect(header.indexOf('Process (plain process, host kernel)')).toBeLessThan(header.indexOf('Kata (sandbox, hypervisor, firecracker)'));
-    expect(summaryLines(res).find((l) => l.startsWith('Start-up')))
+    expect(summaryLines(res).find((l) => l.startsWith('Start-up (warm), median offer')))
       .toMatch(/process [\d.]+ ms; Kata microVM \(firecracker\) [\d.]+ ms = [\d.]+× process\.$/);
     expect(tableRows(md, 'kata', 'offer → executor ready')).toHaveLength(1);
     expect(tableRows(md, 'kata', '3')).toHaveLength(1);

@@ -38,7 +38,7 @@ describe('report rendering', () => {
     const res = fixture();
     const p = res.startup[0]!.summary.offerToReady!.median!;
     const d = res.startup[1]!.summary.offerToReady!.median!;
-    const line = summaryLines(res).find((l) => l.startsWith('Start-up, median offer → executor ready'))!;
+    const line = summaryLines(res).find((l) => l.startsWith('Start-up (warm), median offer → executor ready'))!;
     expect(line).toContain(`process ${p.toFixed(1)} ms`);
     expect(line).toContain(`container ${d.toFixed(1)} ms = ${(d / p).toFixed(1)}× process`);
     expect(line).toMatch(/gVisor \(ptrace\) [\d.]+ ms = [\d.]+× process/);
