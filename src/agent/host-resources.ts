@@ -1,4 +1,3 @@
-import * as si from 'systeminformation';
 import type { Resources } from '../master/resources.js';
 
 /** Memory kept back for the host when detecting an agent's resources (MiB). */
@@ -6,6 +5,7 @@ export const MEMORY_RESERVE_MIB = 1024;
 
 /** The host's resources as an agent would advertise them: all cores, memory less a reserve. */
 export async function detectHostResources(): Promise<Resources> {
+  const si = await import('systeminformation');
   const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
   const totalMiB = Math.floor(mem.total / (1024 * 1024));
   const reserve = Math.max(MEMORY_RESERVE_MIB, Math.round(totalMiB * 0.1));
