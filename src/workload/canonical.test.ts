@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CanonicalError, checkCanonical, mergeCanonical, topWordsCanonical } from './canonical.js';
+import { CanonicalError, checkCanonical, decodeCheckedCanonical, mergeCanonical, topWordsCanonical } from './canonical.js';
 import { canonicalBytes, mergeCounts, parseCanonical, tableToCounts, topWords, type Counts } from './counts.js';
 import { generateCorpus } from './corpus.js';
 import { splitRanges } from './split.js';
@@ -8,9 +8,18 @@ import { WasmWordTable } from './wasm-word-table.js';
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 describe('checkCanonical', () => {
-  it('returns the totals of a canonical file', () => {
+  it('returns the totals of a canonical file (JS and WebAssembly checks)', () => {
     expect(checkCanonical(b(''))).toEqual({ words: 0, distinct: 0 });
     expect(checkCanonical(b('a\t2\nb\t10\n\xff\t1\n'))).toEqual({ words: 13, distinct: 3 });
+    for (const text of ['', 'a\t2\nb\t10\n\xff\t1\n', 'a\t1\nab\t1\nab\x00\t1\nb\t9007199254740988\n']) {
+      const { canonical, ...totals } = decodeCheckedCanonical({ raw: b(text) });
+      expect(totals).toEqual(checkCanonical(b(text)));
+      expect(canonical.equals(b(text))).toBe(true);
+      expect(decodeCheckedCanonical({ base64: b(text).toString('base64') }).canonical.equals(b(text))).toBe(true);
+    }
+    const big = WasmWordTable.fromBuffer(generateCorpus({ bytes: 300_000, seed: 4 }), 0, 300_000).canonical();
+    const { canonical: _c, ...totals } = decodeCheckedCanonical({ base64: big.toString('base64') });
+    expect(totals).toEqual(checkCanonical(big));
   });
 
   it.each([
@@ -25,9 +34,13 @@ describe('checkCanonical', () => {
     ['no final newline', 'a\t1', /no newline/],
     ['huge count', 'a\t99999999999999999\n', /bad count/],
     ['whitespace in word', 'a\rb\t1\n', /no tab/],
-  ])('rejects %s', (_name, text, re) => {
+    ['prefix after longer word', 'ab\t1\na\t1\n', /not after the previous/],
+    ['sum above 2^53', 'a\t9007199254740991\nb\t1\n', /exceeds 2\^53/],
+  ])('rejects %s (JS and WebAssembly checks)', (_name, text, re) => {
     expect(() => checkCanonical(b(text))).toThrow(CanonicalError);
     expect(() => checkCanonical(b(text))).toThrow(re);
+    expect(() => decodeCheckedCanonical({ raw: b(text) })).toThrow(CanonicalError);
+    expect(() => decodeCheckedCanonical({ raw: b(text) })).toThrow(re);
   });
 });
 

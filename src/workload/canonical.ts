@@ -1,5 +1,6 @@
 import { WHITESPACE } from './split.js';
 import type { WordCount } from './counts.js';
+import { CHECK_BASE, CHECK_ERRORS, CHECK_HEADER, instantiateCanonicalKernel } from './wasm/canonical-kernel.js';
 
 /**
  * The canonical counts file, `<word>\t<count>\n` per distinct word in raw byte order, as bytes:
@@ -71,6 +72,30 @@ export function checkCanonical(buf: Uint8Array): CanonicalTotals {
   }
   if (!Number.isSafeInteger(words)) throw new CanonicalError('total count exceeds 2^53');
   return { words, distinct: line };
+}
+
+/**
+ * Decodes base64 (or takes `raw` bytes) into a WebAssembly memory and checks it there like
+ * {@link checkCanonical}, in one pass: the fast path for executor results. The returned buffer is
+ * a view on that memory.
+ */
+export function decodeCheckedCanonical(input: { base64: string } | { raw: Uint8Array }): { canonical: Buffer } & CanonicalTotals {
+  const max = 'base64' in input ? Math.ceil((input.base64.length * 3) / 4) : input.raw.length;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((CHECK_BASE + max + 16) / 65536) });
+  const bytes = Buffer.from(memory.buffer);
+  bytes.set(WHITESPACE, 0);
+  let n: number;
+  if ('base64' in input) n = bytes.write(input.base64, CHECK_BASE, 'base64');
+  else {
+    bytes.set(input.raw, CHECK_BASE);
+    n = input.raw.length;
+  }
+  const code = instantiateCanonicalKernel(memory).check(CHECK_BASE, CHECK_BASE + n);
+  const lines = new Uint32Array(memory.buffer, CHECK_HEADER.lines, 1)[0]!;
+  if (code !== 0) throw new CanonicalError(`line ${lines}: ${CHECK_ERRORS[code] ?? 'malformed'}`);
+  const words = Number(new BigUint64Array(memory.buffer, CHECK_HEADER.words, 1)[0]!);
+  if (!Number.isSafeInteger(words)) throw new CanonicalError('total count exceeds 2^53');
+  return { canonical: bytes.subarray(CHECK_BASE, CHECK_BASE + n), words, distinct: lines };
 }
 
 /** One input of {@link mergeCanonical}: a cursor on its current line. */

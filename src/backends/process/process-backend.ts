@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { encodeTask } from '../../executor/protocol.js';
+import { splitLines } from '../../executor/line-splitter.js';
+import { encodeTask, maxMessageBytes } from '../../executor/protocol.js';
 import { executorPath } from '../../executor/paths.js';
 import { session } from '../../session/session.js';
 import type {
@@ -73,9 +73,7 @@ export class ProcessBackend implements Backend {
     child.stderr!.on('data', (b: Buffer) => {
       if (stderr.length < 4096) stderr += b.toString();
     });
-    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
-    lines.on('line', (l) => sink.line(l));
-    const closed = new Promise<void>((r) => lines.once('close', () => r()));
+    const closed = splitLines(child.stdout!, maxMessageBytes(spec.executor), (l) => sink.line(l));
     st.exit = new Promise<ExitResult>((resolve) => {
       child.once('error', (err) => resolve({ exitCode: null, timedOut: false, message: err.message }));
       child.once('exit', (code, sig) => {
