@@ -34,6 +34,9 @@ export function vmStateDir(): string {
   return join(stateDir(), 'vm');
 }
 
+/** What the guest's serial console carries (bytes/s, measured under TCG); executors are told, to size their output. */
+export const SERIAL_BYTES_PER_SECOND = 210_000;
+
 /** Folder of per-task run folders and input copies. */
 function runRoot(): string {
   return join(vmStateDir(), 'run');
@@ -220,7 +223,8 @@ export class VmBackend implements Backend {
     try {
       mkdirSync(runDir, { recursive: true });
       const serialLog = join(runDir, 'serial.log');
-      const task: ExecutorTask = { ...spec.executor };
+      // the serial console carries about 210 KB/s: the executor compresses its result for it
+      const task: ExecutorTask = { ...spec.executor, outputBytesPerSecond: SERIAL_BYTES_PER_SECOND };
       const disks = [{ file: image.rootDisk, target: 'vda' }];
       if (task.input !== undefined) {
         st.input = this.inputCopies().acquire(task.input);
