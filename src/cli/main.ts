@@ -1,5 +1,3 @@
-import { installCrashHandler } from './crash.js';
-import { describeError } from './errors.js';
 import { COMMANDS, findCommand } from './registry.js';
 
 const USAGE = `isolab: what does isolation cost? Wordcount as a process, in a container and in a VM.
@@ -31,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`isolab: unknown command "${name}" (run isolab --help)\n`);
     return 2;
   }
-  installCrashHandler();
+  (await import('./crash.js')).installCrashHandler();
   try {
     const cmd = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
@@ -40,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await cmd.run(rest);
   } catch (err) {
-    const { code, message } = describeError(err);
+    const { code, message } = (await import('./errors.js')).describeError(err);
     process.stderr.write(`isolab: ${message}\n`);
     if (process.env.ISOLAB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return code;
