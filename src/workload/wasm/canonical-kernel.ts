@@ -1,3 +1,4 @@
+import { compileOptimized } from './compile.js';
 import { ins, OP, VOID, wasmModule, type WasmFunction } from './wasm-writer.js';
 
 /**
@@ -124,6 +125,6 @@ let compiled: WebAssembly.Module | undefined;
 
 /** A check kernel over `memory` (the module is compiled once per process). */
 export function instantiateCanonicalKernel(memory: WebAssembly.Memory): CanonicalKernel {
-  compiled ??= new WebAssembly.Module(wasmModule([check]));
+  compiled ??= compileOptimized(wasmModule([check]));
   return new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as CanonicalKernel;
 }

@@ -1,3 +1,4 @@
+import { compileOptimized } from './compile.js';
 import { ins, OP, VOID, wasmModule, type WasmFunction } from './wasm-writer.js';
 
 /**
@@ -264,7 +265,7 @@ const gather: WasmFunction = {
 
 // sort(lo, hi): sorts the records in [lo, hi) with less(): quicksort (median of three, Hoare
 // partition, the larger part pushed, the smaller looped on), insertion sort below 16 records.
-const S = { lo: 0, hi: 1, sp: 2, i: 3, j: 4, mid: 5, x: 6, y: 7, t1: 8, t2: 9 };
+const S = { lo: 0, hi: 1, sp: 2, i: 3, j: 4, mid: 5, x: 6, y: 7, t1: 8, t2: 9, pk: 10, k: 11 };
 const SMALL = 16 * 16;
 
 const swap = (a: number, b: number): number[] => [
@@ -275,13 +276,24 @@ const swap = (a: number, b: number): number[] => [
 const copyRecord = (to: number[], from: number[]): number[] => [...to, ...from, ...load64(0), ...store64(0), ...to, ...from, ...load64(8), ...store64(8)];
 const push = (a: number[], b: number[]): number[] => [...get(S.sp), ...a, ...store(0), ...get(S.sp), ...b, ...store(4), ...addTo(S.sp, 8)];
 const lessThan = (a: number[], b: number[]): number[] => [...a, ...b, ...call(FN.less)];
+/**
+ * Inside a loop: continue it (br 0) when record `rec` sorts before the record whose key is in
+ * local `pk` and whose address is `pivot` (or after it, when `after`): keys decide, and `less`
+ * only breaks ties.
+ */
+const continueIfBefore = (rec: number[], pivot: number[], after = false): number[] => [
+  ...rec, ...load64(), ...set(S.k),
+  ...(after ? [...get(S.pk), ...get(S.k)] : [...get(S.k), ...get(S.pk)]), OP.i64LtU, ...brIf(0),
+  ...get(S.k), ...get(S.pk), OP.i64Eq,
+  OP.if, VOID, ...(after ? lessThan(pivot, rec) : lessThan(rec, pivot)), ...brIf(1), OP.end,
+];
 
 const sort: WasmFunction = {
   name: 'sort',
   params: 2,
   result: false,
   locals: 6,
-  locals64: 2,
+  locals64: 4,
   body: [
     ...c(STACK), ...set(S.sp),
     ...push(get(S.lo), [...get(S.hi), ...c(16), OP.i32Sub]),
@@ -301,12 +313,13 @@ const sort: WasmFunction = {
     ...lessThan(get(S.mid), get(S.lo)), OP.if, VOID, ...swap(S.mid, S.lo), OP.end,
     OP.end,
     ...copyRecord(c(PIVOT), get(S.mid)),
+    ...c(PIVOT), ...load64(), ...set(S.pk),
     ...get(S.lo), ...c(16), OP.i32Sub, ...set(S.i),
     ...get(S.hi), ...c(16), OP.i32Add, ...set(S.j),
     OP.block, VOID, // $partitioned
     OP.loop, VOID,
-    OP.loop, VOID, ...addTo(S.i, 16), ...lessThan(get(S.i), c(PIVOT)), ...brIf(0), OP.end,
-    OP.loop, VOID, ...get(S.j), ...c(16), OP.i32Sub, ...set(S.j), ...lessThan(c(PIVOT), get(S.j)), ...brIf(0), OP.end,
+    OP.loop, VOID, ...addTo(S.i, 16), ...continueIfBefore(get(S.i), c(PIVOT)), OP.end,
+    OP.loop, VOID, ...get(S.j), ...c(16), OP.i32Sub, ...set(S.j), ...continueIfBefore(get(S.j), c(PIVOT), true), OP.end,
     ...get(S.i), ...get(S.j), OP.i32GeU, ...brIf(1),
     ...swap(S.i, S.j),
     ...br(0),
@@ -326,14 +339,23 @@ const sort: WasmFunction = {
     OP.loop, VOID,
     ...get(S.x), ...get(S.hi), OP.i32GtU, ...brIf(1),
     ...copyRecord(c(TEMP), get(S.x)),
+    ...c(TEMP), ...load64(), ...set(S.pk),
     ...get(S.x), ...c(16), OP.i32Sub, ...set(S.y),
-    OP.block, VOID,
+    OP.block, VOID, // $placed
     OP.loop, VOID,
     ...get(S.y), ...get(S.lo), OP.i32LtU, ...brIf(1),
-    ...lessThan(c(TEMP), get(S.y)), OP.i32Eqz, ...brIf(1),
+    OP.block, VOID, // $stay: TEMP does not sort before record y
+    OP.block, VOID, // $shift: it does
+    ...get(S.y), ...load64(), ...set(S.k),
+    ...get(S.pk), ...get(S.k), OP.i64LtU, ...brIf(0),
+    ...get(S.k), ...get(S.pk), OP.i64Eq, OP.if, VOID, ...lessThan(c(TEMP), get(S.y)), ...brIf(1), OP.end,
+    ...br(1),
+    OP.end, // $shift
     ...copyRecord([...get(S.y), ...c(16), OP.i32Add], get(S.y)),
     ...get(S.y), ...c(16), OP.i32Sub, ...set(S.y),
-    ...br(0),
+    ...br(1), // next y
+    OP.end, // $stay
+    ...br(1), // -> $placed
     OP.end, OP.end,
     ...copyRecord([...get(S.y), ...c(16), OP.i32Add], c(TEMP)),
     ...addTo(S.x, 16), ...br(0),
@@ -402,7 +424,7 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The compiled module (compiled once per process). */
 export function countKernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(wasmModule([count, rehash, less, gather, sort, write]));
+  compiled ??= compileOptimized(wasmModule([count, rehash, less, gather, sort, write]));
   return compiled;
 }
 
