@@ -9,7 +9,7 @@ const CALL_BYTES = 1 << 20;
 const MAX_MEMORY = 0xffff_0000;
 
 const pages = (bytes: number): number => Math.ceil(bytes / PAGE);
-const align16 = (n: number): number => (n + 15) & ~15;
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
  * Word counts held in a WebAssembly memory: the input bytes, then an open-addressing table whose

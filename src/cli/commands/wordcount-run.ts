@@ -39,6 +39,10 @@ export async function runWordcount(argv: string[]): Promise<number> {
     const input = openInputFile(str(p, 'input'));
     sess.defer(`input ${input.path}`, () => input.close());
     const parallelism = Math.min(requested, Math.max(1, input.size));
+    const { MAX_RANGE_BYTES } = await import('../../workload/limits.js');
+    if (Math.ceil(input.size / parallelism) > MAX_RANGE_BYTES) {
+      throw new UsageError(`${input.path}: ${input.size} bytes in ${parallelism} map task${parallelism === 1 ? '' : 's'}; one task counts at most ${MAX_RANGE_BYTES} bytes: use --parallelism ${Math.ceil(input.size / MAX_RANGE_BYTES)} or more`);
+    }
     const backend = await usableBackend(str(p, 'backend', 'process')!);
     const agentResources = agentFlag ?? (await (await import('../../agent/host-resources.js')).detectHostResources());
     if (!contains(agentResources, taskResources)) {
