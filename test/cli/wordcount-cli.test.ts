@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProcessBackend } from '../../src/backends/process/process-backend.js';
@@ -151,6 +151,16 @@ describe('isolab usage errors', () => {
     const r = await startIsolab(['wordcount', '--input', f], {}, 60_000, wrap).done;
     expect(r.stderr).toBe(`isolab: ${f}: permission denied\n`);
     expect(r.code).toBe(2);
+  });
+
+  it('refuses a map range larger than one task can count, saying which parallelism fits', async () => {
+    const big = join(tempDir(), 'sparse.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 4_000_000_000);
+    const r = await isolab(['wordcount', '--input', big]);
+    expect(r.code).toBe(2);
+    rmSync(big);
+    expect(r.stderr).toBe(`isolab: ${big}: 4000000000 bytes in 1 map task; one task counts at most 1800000000 bytes: use --parallelism 3 or more\n`);
   });
 
   it('prints the stack of an error only with ISOLAB_DEBUG', async () => {
