@@ -98,94 +98,138 @@ export function decodeCheckedCanonical(input: { base64: string } | { raw: Uint8A
   return { canonical: bytes.subarray(CHECK_BASE, CHECK_BASE + n), words, distinct: lines };
 }
 
-/** One input of {@link mergeCanonical}: a cursor on its current line. */
-interface Run {
-  buf: Uint8Array;
-  pos: number;
-  wordStart: number;
-  wordEnd: number;
-  count: number;
-}
-
-function advance(r: Run): boolean {
-  const buf = r.buf;
-  if (r.pos >= buf.length) return false;
-  r.wordStart = r.pos;
-  let p = r.pos;
-  while (buf[p] !== 0x09) p++;
-  r.wordEnd = p;
-  let count = 0;
-  for (p++; buf[p] !== 0x0a; p++) count = count * 10 + (buf[p]! - 0x30);
-  r.count = count;
-  r.pos = p + 1;
-  return true;
-}
-
-const less = (x: Run, y: Run): boolean => compareBytes(x.buf, x.wordStart, x.wordEnd, y.buf, y.wordStart, y.wordEnd) < 0;
-
 /**
- * Merges canonical files (each already checked with {@link checkCanonical}) into one: a k-way
- * merge on a binary heap, adding the counts of a word found in several inputs. Linear in the
- * input size (times log k); the output is written once, with no per-word allocation.
+ * Merges two canonical files into `out`: a two-pointer walk that copies a line byte by byte when
+ * its word is in one input only and adds the counts when it is in both. Returns the end of the
+ * output and its totals.
  */
-export function mergeCanonical(inputs: Uint8Array[]): { canonical: Buffer } & CanonicalTotals {
-  const nonEmpty = inputs.filter((b) => b.length > 0);
-  if (nonEmpty.length === 1) {
-    const only = Buffer.from(nonEmpty[0]!.buffer, nonEmpty[0]!.byteOffset, nonEmpty[0]!.byteLength);
-    return { canonical: only, ...checkCanonical(only) };
-  }
-  let size = 0;
-  for (const b of nonEmpty) size += b.length;
-  const out = Buffer.allocUnsafe(size);
-  const heap: Run[] = [];
-  const siftDown = (i: number): void => {
-    const n = heap.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) return;
-      const r = l + 1;
-      const m = r < n && less(heap[r]!, heap[l]!) ? r : l;
-      if (!less(heap[m]!, heap[i]!)) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  for (const buf of nonEmpty) {
-    const r: Run = { buf, pos: 0, wordStart: 0, wordEnd: 0, count: 0 };
-    if (advance(r)) heap.push(r);
-  }
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+function mergeTwo(a: Uint8Array, b: Uint8Array, out: Uint8Array): { end: number } & CanonicalTotals {
+  const na = a.length;
+  const nb = b.length;
+  let i = 0;
+  let j = 0;
   let pos = 0;
   let words = 0;
   let distinct = 0;
-  while (heap.length > 0) {
-    const top = heap[0]!;
-    const src = top.buf;
-    const ws = top.wordStart;
-    const we = top.wordEnd;
-    let count = 0;
-    // take every run whose current word equals this one
-    while (heap.length > 0 && compareBytes(heap[0]!.buf, heap[0]!.wordStart, heap[0]!.wordEnd, src, ws, we) === 0) {
-      const r = heap[0]!;
-      count += r.count;
-      if (r === top) {
-        for (let j = ws; j < we; j++) out[pos + j - ws] = src[j]!;
-      }
-      if (!advance(r)) {
-        const last = heap.pop()!;
-        if (heap.length > 0 && last !== r) heap[0] = last;
-      }
-      if (heap.length > 0) siftDown(0);
+  // current lines: word [i, ta), count (ta, ea), newline at ea; same for b
+  let ta = 0;
+  let tb = 0;
+  if (na > 0) while (a[ta] !== 0x09) ta++;
+  if (nb > 0) while (b[tb] !== 0x09) tb++;
+  while (i < na && j < nb) {
+    const la = ta - i;
+    const lb = tb - j;
+    const m = la < lb ? la : lb;
+    let d = 0;
+    for (let k = 0; k < m; k++) {
+      d = a[i + k]! - b[j + k]!;
+      if (d !== 0) break;
     }
-    pos += we - ws;
-    out[pos++] = 0x09;
-    const digits = String(count);
-    pos += out.write(digits, pos, 'latin1');
-    out[pos++] = 0x0a;
-    words += count;
+    if (d === 0) d = la - lb;
+    distinct++;
+    if (d < 0) {
+      let n = 0;
+      for (let p = i; p < ta; p++) out[pos++] = a[p]!;
+      out[pos++] = 0x09;
+      let p = ta + 1;
+      for (; a[p] !== 0x0a; p++) {
+        out[pos++] = a[p]!;
+        n = n * 10 + (a[p]! - 0x30);
+      }
+      out[pos++] = 0x0a;
+      words += n;
+      i = p + 1;
+      ta = i;
+      if (i < na) while (a[ta] !== 0x09) ta++;
+    } else if (d > 0) {
+      let n = 0;
+      for (let p = j; p < tb; p++) out[pos++] = b[p]!;
+      out[pos++] = 0x09;
+      let p = tb + 1;
+      for (; b[p] !== 0x0a; p++) {
+        out[pos++] = b[p]!;
+        n = n * 10 + (b[p]! - 0x30);
+      }
+      out[pos++] = 0x0a;
+      words += n;
+      j = p + 1;
+      tb = j;
+      if (j < nb) while (b[tb] !== 0x09) tb++;
+    } else {
+      for (let p = i; p < ta; p++) out[pos++] = a[p]!;
+      out[pos++] = 0x09;
+      let n = 0;
+      let p = ta + 1;
+      for (; a[p] !== 0x0a; p++) n = n * 10 + (a[p]! - 0x30);
+      i = p + 1;
+      let m2 = 0;
+      let q = tb + 1;
+      for (; b[q] !== 0x0a; q++) m2 = m2 * 10 + (b[q]! - 0x30);
+      n += m2;
+      j = q + 1;
+      words += n;
+      let digits = 1;
+      for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+      let w = pos + digits;
+      pos = w;
+      do {
+        const r = n % 10;
+        out[--w] = 0x30 + r;
+        n = (n - r) / 10;
+      } while (n > 0);
+      out[pos++] = 0x0a;
+      ta = i;
+      if (i < na) while (a[ta] !== 0x09) ta++;
+      tb = j;
+      if (j < nb) while (b[tb] !== 0x09) tb++;
+    }
+  }
+  const rest = i < na ? a : b;
+  let p = i < na ? i : j;
+  while (p < rest.length) {
+    while (rest[p] !== 0x09) out[pos++] = rest[p++]!;
+    out[pos++] = rest[p++]!;
+    let n = 0;
+    while (rest[p] !== 0x0a) {
+      n = n * 10 + (rest[p]! - 0x30);
+      out[pos++] = rest[p++]!;
+    }
+    out[pos++] = rest[p++]!;
+    words += n;
     distinct++;
   }
-  return { canonical: out.subarray(0, pos), words, distinct };
+  return { end: pos, words, distinct };
+}
+
+/**
+ * Merges canonical files (each already checked with {@link checkCanonical}) into one, adding the
+ * counts of a word found in several: pairwise two-pointer merges in a balanced tree (log2 k passes
+ * over the data), each line copied as bytes, with no per-word allocation. A single input is
+ * checked and returned as it is.
+ */
+export function mergeCanonical(inputs: Uint8Array[]): { canonical: Buffer } & CanonicalTotals {
+  let level: Uint8Array[] = inputs.filter((b) => b.length > 0);
+  if (level.length === 0) return { canonical: Buffer.alloc(0), words: 0, distinct: 0 };
+  if (level.length === 1) {
+    const only = Buffer.from(level[0]!.buffer, level[0]!.byteOffset, level[0]!.byteLength);
+    return { canonical: only, ...checkCanonical(only) };
+  }
+  let totals: CanonicalTotals = { words: 0, distinct: 0 };
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let k = 0; k + 1 < level.length; k += 2) {
+      const a = level[k]!;
+      const b = level[k + 1]!;
+      const out = Buffer.allocUnsafe(a.length + b.length);
+      const r = mergeTwo(a, b, out);
+      next.push(out.subarray(0, r.end));
+      totals = r;
+    }
+    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
+    level = next;
+  }
+  const canonical = Buffer.from(level[0]!.buffer, level[0]!.byteOffset, level[0]!.byteLength);
+  return { canonical, words: totals.words, distinct: totals.distinct };
 }
 
 /** The `n` most frequent words of a canonical file, by count descending then byte order; keys are latin1 (see `Counts`). */
