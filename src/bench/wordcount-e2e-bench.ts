@@ -4,22 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../executor/paths.js';
 import { writeCorpus } from '../workload/corpus.js';
-import { describe, flags, loadLine, machineLine, medianOf, timeRun } from './bench-util.js';
+import { benchEnv, describe, envLine, flags, loadLine, machineLine, medianOf, timeRun } from './bench-util.js';
 
 /**
  * End-to-end wordcount benchmark: wall time of the whole `bin/isolab wordcount --parallelism P
  * --json` (exec to exit) divided by that of `bench/wordcount.c` (cc -O2, exec to exit, reading the
  * same file), round-robin in the same run, with the median of each stage of isolab's `stagesMs`.
  * Usage: node dist/bench/wordcount-e2e-bench.js [--input FILE | --size MB --vocabulary N --seed N]
- *        [--runs N] [--warmup N] [--parallelism P] [--backend NAME] [--json]
+ *        [--runs N] [--warmup N] [--parallelism P] [--backend NAME] [--clean-env] [--json]
  */
 async function main(): Promise<void> {
   const f = flags(process.argv.slice(2), {
     input: 'string', size: 'number', vocabulary: 'number', seed: 'number', runs: 'number', warmup: 'number', parallelism: 'number',
-    backend: 'string', json: 'boolean', help: 'boolean',
+    backend: 'string', json: 'boolean', help: 'boolean', 'clean-env': 'boolean',
   });
   if (f.help) {
-    console.log('usage: bench/wordcount-e2e [--input FILE | --size MB (50) --vocabulary N (160000) --seed N (1)] [--runs N (10)] [--warmup N (1)] [--parallelism P (1)] [--backend NAME (process)] [--json]');
+    console.log('usage: bench/wordcount-e2e [--input FILE | --size MB (50) --vocabulary N (160000) --seed N (1)] [--runs N (10)] [--warmup N (1)] [--parallelism P (1)] [--backend NAME (process)] [--clean-env] [--json]');
     return;
   }
   const root = repoRoot();
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const warmup = Math.round(Number(f.warmup ?? 1));
     const p = String(Math.round(Number(f.parallelism ?? 1)));
     const backend = String(f.backend ?? 'process');
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: 'C.UTF-8' };
+    const env = benchEnv(f['clean-env'] === true);
     const loadBefore = loadLine();
     const c: number[] = [];
     const iso: number[] = [];
@@ -66,10 +66,11 @@ async function main(): Promise<void> {
     const perRun = iso.map((x, i) => x / c[i]!);
     const stageMedians = Object.fromEntries(Object.keys(stages[0] ?? {}).map((k) => [k, medianOf(stages.map((s) => s[k]!))]));
     if (f.json) {
-      console.log(JSON.stringify({ corpus, bytes: statSync(input).size, words, backend, parallelism: Number(p), runs, warmup, loadBefore, loadAfter: loadLine(), cMs: c, isolabMs: iso, ratio, stageMedians, stages }));
+      console.log(JSON.stringify({ environment: envLine(env), corpus, bytes: statSync(input).size, words, backend, parallelism: Number(p), runs, warmup, loadBefore, loadAfter: loadLine(), cMs: c, isolabMs: iso, ratio, stageMedians, stages }));
       return;
     }
     console.log(machineLine().replace(/load average .*/, `load average before ${loadBefore}`));
+    console.log(envLine(env));
     console.log(`corpus: ${corpus} (${statSync(input).size} bytes, ${words})`);
     console.log(`runs: ${warmup} warm-up + ${runs}, round-robin; wall time from spawn to exit`);
     console.log(`C hash table (bench/wordcount.c, cc -O2)          ${describe(c)}`);

@@ -29,13 +29,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`isolab: unknown command "${name}" (run isolab --help)\n`);
     return 2;
   }
-  (await import('./crash.js')).installCrashHandler();
   try {
     const cmd = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(cmd.help + '\n');
       return 0;
     }
+    (await import('./crash.js')).installCrashHandler();
     return await cmd.run(rest);
   } catch (err) {
     const { code, message } = (await import('./errors.js')).describeError(err);
