@@ -115,6 +115,7 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
     o.onHttp?.(api.url);
   }
   const t0 = performance.now();
+  const startedAt = master.clock.now();
   const scheduler = new WordcountScheduler({
     input: o.input, size: o.size, parallelism: o.parallelism, backend: o.backend.name, taskResources: o.taskResources,
     maxRetries: o.maxRetries, taskTimeoutMs: o.taskTimeoutMs,
@@ -124,7 +125,6 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
     if (o.signal?.aborted) reject(o.signal.reason as Error);
     o.signal?.addEventListener('abort', () => reject(o.signal!.reason as Error), { once: true });
   });
-  const startedAt = master.clock.now();
   try {
     const outcome = await Promise.race([scheduler.outcome, aborted]);
     const resolvedAt = master.clock.now();
