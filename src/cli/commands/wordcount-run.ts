@@ -29,6 +29,8 @@ export async function runWordcount(argv: string[]): Promise<number> {
   const timeoutS = num(p, 'timeout', 600, 0.001);
   const agentFlag = resourcesFlag(str(p, 'resources'), 'resources');
   const taskResources = resourcesFlag(str(p, 'task-resources'), 'task-resources', { cpus: 1, mem: 512 })!;
+  const jobModule = import('../../frameworks/wordcount/run-job.js'); // loads while the input and the backend are checked
+  jobModule.catch(() => {}); // a usage error may end the command before it is awaited
   const [{ openInputFile, prepareOutput, usableBackend }, { session }, { installSignalCleanup }] = await Promise.all([
     import('../input.js'), import('../../session/session.js'), import('../../session/signals.js'),
   ]);
@@ -54,7 +56,7 @@ export async function runWordcount(argv: string[]): Promise<number> {
     if (parallelism < requested) {
       process.stderr.write(`isolab: --parallelism ${requested} capped to ${parallelism}: the input has ${input.size} byte${input.size === 1 ? '' : 's'} (one map task per byte at most)\n`);
     }
-    const { runWordcountJob } = await import('../../frameworks/wordcount/run-job.js');
+    const { runWordcountJob } = await jobModule;
     const startMs = performance.now();
     const r = await runWordcountJob({
       input: input.taskPath, size: input.size, parallelism, backend, taskResources, agentResources, maxRetries,
