@@ -1,8 +1,6 @@
 import { open } from 'node:fs/promises';
-import { gzipSync } from 'node:zlib';
 import { WasmWordTable } from '../workload/wasm-word-table.js';
 import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask, type ResultMessage } from './protocol.js';
-import { faultFor, misbehave } from './test-faults.js';
 
 /** Gzip level 1 runs at roughly this many bytes per second here; compressing pays off on slower streams. */
 const GZIP_BYTES_PER_SECOND = 40e6;
@@ -34,7 +32,7 @@ async function countRange(task: ExecutorTask): Promise<ResultMessage> {
   const sort = ms(t1);
   const t2 = performance.now();
   const gzip = task.outputBytesPerSecond !== undefined && task.outputBytesPerSecond < GZIP_BYTES_PER_SECOND / 2;
-  const counts = (gzip ? gzipSync(canonical, { level: 1 }) : canonical).toString('base64');
+  const counts = (gzip ? (await import('node:zlib')).gzipSync(canonical, { level: 1 }) : canonical).toString('base64');
   return {
     type: 'result', taskId: task.taskId, words: table.total, distinct: table.distinct, bytes: Math.max(0, end - start),
     countMs: ms(t0) - sort, counts, encoding: gzip ? 'canonical+gzip' : 'canonical', rawBytes: canonical.length,
@@ -47,10 +45,10 @@ async function run(task: ExecutorTask): Promise<void> {
   switch (task.mode) {
     case 'wordcount': {
       const result = await countRange(task);
-      const fault = faultFor(task.taskId);
-      if (fault) {
-        await misbehave(fault, result);
-        return;
+      if (process.env.ISOLAB_TEST_EXECUTOR_FAULT) {
+        const { faultFor, misbehave } = await import('./test-faults.js');
+        const fault = faultFor(task.taskId);
+        if (fault) return misbehave(fault, result);
       }
       emit(result);
       emit({ type: 'done', taskId: task.taskId });

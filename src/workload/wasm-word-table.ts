@@ -25,7 +25,7 @@ export class WasmWordTable implements WordTable {
   /** Time {@link fromFile} spent reading (ms). */
   readMs = 0;
   private readonly memory: WebAssembly.Memory;
-  private readonly kernel: CountKernel;
+  private kernelInstance?: CountKernel;
   private inputBytes = 0;
   private base = 0;
   private slots = 0;
@@ -33,7 +33,12 @@ export class WasmWordTable implements WordTable {
   private constructor(capacityBytes: number) {
     this.memory = new WebAssembly.Memory({ initial: pages(INPUT_BASE + 2 * (capacityBytes + SLACK)), maximum: pages(MAX_MEMORY) });
     new Uint8Array(this.memory.buffer).set(WHITESPACE, 0);
-    this.kernel = instantiateCountKernel(this.memory);
+  }
+
+  /** The kernel over this table's memory (compiled on first use in the process). */
+  private get kernel(): CountKernel {
+    this.kernelInstance ??= instantiateCountKernel(this.memory);
+    return this.kernelInstance;
   }
 
   /**
@@ -48,7 +53,9 @@ export class WasmWordTable implements WordTable {
     const t = new WasmWordTable(length + Math.min(4096, size - stop));
     if (start >= stop) return t;
     const t0 = performance.now();
-    await t.read(fh, from, length);
+    const reading = t.read(fh, from, length);
+    void t.kernel; // compile while the thread pool reads
+    await reading;
     let have = length;
     let chunk = 4096;
     while (from + have < size && WHITESPACE[t.byteAt(have - 1)] === 0) {

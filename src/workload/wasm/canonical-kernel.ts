@@ -50,7 +50,7 @@ const K = { pos: 0, end: 1, ws: 2, we: 3, ps: 4, pe: 5, d0: 6, lines: 7, j: 8, x
 const fail = (code: number): number[] => [...c(0), ...get(K.lines), ...store(CHECK_HEADER.lines), ...c(code), OP.return];
 const atEndOr = (byte: number): number[] => [...get(K.pos), ...get(K.end), OP.i32GeU, ...get(K.pos), ...load8(), ...c(byte), OP.i32Ne, OP.i32Or];
 
-const check: WasmFunction = {
+const check = (): WasmFunction => ({
   name: 'check',
   params: 2,
   result: true,
@@ -113,7 +113,7 @@ const check: WasmFunction = {
     ...c(0), ...get(K.words), ...store64(CHECK_HEADER.words),
     ...c(0),
   ],
-};
+});
 
 /** The kernel's export. */
 export interface CanonicalKernel {
@@ -125,6 +125,6 @@ let compiled: WebAssembly.Module | undefined;
 
 /** A check kernel over `memory` (the module is compiled once per process). */
 export function instantiateCanonicalKernel(memory: WebAssembly.Memory): CanonicalKernel {
-  compiled ??= compileOptimized(wasmModule([check]));
+  compiled ??= compileOptimized(wasmModule([check()]));
   return new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as CanonicalKernel;
 }

@@ -77,7 +77,7 @@ const saveCountState = [
   ...c(0), ...get(P.top), ...store(HEADER.arenaTop),
 ];
 
-const count: WasmFunction = {
+const count = (): WasmFunction => ({
   name: 'count',
   params: 3,
   result: true,
@@ -158,12 +158,12 @@ const count: WasmFunction = {
     ...c(0), ...get(P.i), ...store(HEADER.resume), ...saveCountState,
     ...c(0),
   ],
-};
+});
 
 // rehash(oldBase, oldSlots, newBase, newMask) locals
 const R = { oldBase: 0, oldSlots: 1, newBase: 2, newMask: 3, k: 4, src: 5, s: 6, dst: 7 };
 
-const rehash: WasmFunction = {
+const rehash = (): WasmFunction => ({
   name: 'rehash',
   params: 4,
   result: false,
@@ -187,12 +187,12 @@ const rehash: WasmFunction = {
     ...addTo(R.k, 1), ...br(0),
     OP.end, OP.end,
   ],
-};
+});
 
 // less(a, b): record a sorts before record b
 const L = { a: 0, b: 1, pa: 2, pb: 3, la: 4, lb: 5, m: 6, j: 7, x: 8, y: 9, ka: 10, kb: 11 };
 
-const less: WasmFunction = {
+const less = (): WasmFunction => ({
   name: 'less',
   params: 2,
   result: true,
@@ -223,12 +223,12 @@ const less: WasmFunction = {
     OP.end, OP.end,
     ...get(L.la), ...get(L.lb), OP.i32LtU,
   ],
-};
+});
 
 // gather(rec) -> end of the records written
 const G = { rec: 0, k: 1, slot: 2, len: 3, p: 4, j: 5, base: 6, slots: 7, key: 8 };
 
-const gather: WasmFunction = {
+const gather = (): WasmFunction => ({
   name: 'gather',
   params: 1,
   result: true,
@@ -261,7 +261,7 @@ const gather: WasmFunction = {
     OP.end, OP.end,
     ...get(G.rec),
   ],
-};
+});
 
 // sort(lo, hi): sorts the records in [lo, hi) with less(): quicksort (median of three, Hoare
 // partition, the larger part pushed, the smaller looped on), insertion sort below 16 records.
@@ -288,7 +288,7 @@ const continueIfBefore = (rec: number[], pivot: number[], after = false): number
   OP.if, VOID, ...(after ? lessThan(pivot, rec) : lessThan(rec, pivot)), ...brIf(1), OP.end,
 ];
 
-const sort: WasmFunction = {
+const sort = (): WasmFunction => ({
   name: 'sort',
   params: 2,
   result: false,
@@ -363,12 +363,12 @@ const sort: WasmFunction = {
     ...br(0), // -> $pop
     OP.end, OP.end,
   ],
-};
+});
 
 // write(rec, end, out) -> end of the output
 const W = { rec: 0, end: 1, out: 2, slot: 3, len: 4, n: 5, d: 6, t: 7, q: 8 };
 
-const write: WasmFunction = {
+const write = (): WasmFunction => ({
   name: 'write',
   params: 3,
   result: true,
@@ -400,7 +400,7 @@ const write: WasmFunction = {
     OP.end, OP.end,
     ...get(W.out),
   ],
-};
+});
 
 /** The kernel's exports (addresses are byte addresses in the memory, as unsigned 32-bit). */
 export interface CountKernel {
@@ -424,7 +424,7 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The compiled module (compiled once per process). */
 export function countKernelModule(): WebAssembly.Module {
-  compiled ??= compileOptimized(wasmModule([count, rehash, less, gather, sort, write]));
+  compiled ??= compileOptimized(wasmModule([count(), rehash(), less(), gather(), sort(), write()]));
   return compiled;
 }
 
