@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, ExitResult, LimitsEnforced, TaskHandle } from '../backends/backend.js';
-import { decodeMessage, type ExecutorTask, type ReadyMessage, type ResultMessage } from '../executor/protocol.js';
+import type { ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
 import type { Master } from '../master/master.js';
 import type { Resources } from '../master/resources.js';
 import type { TaskState } from '../master/task-state.js';
 import type { AgentDriver, AgentInfo, LaunchedTask, TaskStatus } from '../master/types.js';
+import { ExecutorOutput } from './executor-output.js';
 
 /** What an agent attaches to a task's terminal status update. */
 export interface TaskResultData {
@@ -132,24 +133,9 @@ export class LocalAgent implements AgentDriver {
       return;
     }
     this.update(task, 'starting');
-    const sink = {
-      line: (text: string) => {
-        const m = decodeMessage(text);
-        if (!m) return;
-        if (m.type === 'ready') {
-          data.ready = m;
-          data.phases.ready ??= clock.now();
-        } else if (m.type === 'result') {
-          data.result = m;
-          data.phases.firstResult ??= clock.now();
-        } else if (m.type === 'error') {
-          data.error = m.message;
-        }
-      },
-      phase: (name: string, at: number) => {
-        data.phases[name] ??= at;
-      },
-    };
+    const sink = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
+      if (r.handle) void backend.stop(r.handle, 2000).catch(() => {});
+    });
     let handle: TaskHandle;
     try {
       handle = await backend.start(
@@ -167,7 +153,7 @@ export class LocalAgent implements AgentDriver {
     data.limits = handle.limits;
     data.attributes = handle.attributes;
     data.phases.started ??= clock.now();
-    if (r.killRequested) void backend.stop(handle, 2000).catch(() => {});
+    if (r.killRequested || sink.violation) void backend.stop(handle, 2000).catch(() => {});
     this.update(task, 'running');
     let exit: ExitResult;
     try {
@@ -185,6 +171,7 @@ export class LocalAgent implements AgentDriver {
     }
     const wanted = (task.payload as ExecutorTask | undefined)?.mode === 'wordcount';
     if (r.killRequested) this.update(task, 'killed', 'killed on request', data);
+    else if (sink.violation) this.update(task, 'failed', sink.violation, { ...data, result: undefined });
     else if (exit.timedOut) this.update(task, 'failed', `timed out after ${task.timeoutMs} ms`, data);
     else if (exit.exitCode === 0 && (!wanted || data.result)) this.update(task, 'finished', undefined, data);
     else this.update(task, 'failed', describeFailure(exit, data), data);
