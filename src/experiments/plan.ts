@@ -264,6 +264,10 @@ export function planUnits(s: RunSettings, usable: readonly B[], samplerCostSecon
       for (const b of usable) {
         const p = priorsOf(b.descriptor);
         const jobs = s.throughputRepeatByBackend?.[b.name] ?? s.throughputRepeat;
+        const sizes = s.throughputSizesByBackend?.[b.name];
+        if (!emulated(b) && sizes && sizes.length > 1) {
+          units.push({ id: `throughput:${b.name}:calibrate`, kind: `throughput:${b.name}`, label: `throughput · ${b.name} · calibration job (not in the statistics)`, estimateS: jobSeconds(p, sizes[0]!, 1, 2) });
+        }
         for (const [ci, c] of throughputConfigs(s, b.name).entries()) {
           for (let i = 1; i <= jobs; i++) {
             units.push({

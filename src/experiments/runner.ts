@@ -16,8 +16,8 @@ import { ResultsStore } from './results-store.js';
 import { measureSamplerCost } from './sampler.js';
 import { densityStepsFor } from './settings.js';
 import { runStartup } from './startup.js';
-import { fitBackend, runThroughput, throughputConfigs } from './throughput.js';
-import { RESULTS_SCHEMA, type BackendInfo, type ResultsFile, type RunSettings, type ThroughputResult } from './types.js';
+import { calibrationJob, fitBackend, runThroughput, throughputConfigs, type Calibration } from './throughput.js';
+import { RESULTS_SCHEMA, type BackendInfo, type ResultsFile, type RunSettings } from './types.js';
 import { errorMessage } from './util.js';
 
 export { planUnits } from './plan.js';
@@ -51,13 +51,21 @@ export function applyDescriptorSteps(s: RunSettings, backends: readonly Pick<Bac
   }
 }
 
-/** Generates (once per size) the corpus inputs of a run. */
+/**
+ * The throughput inputs of a run. Backends that copy their input (an emulated VM's disk) get a
+ * corpus of exactly the size (generated once per size); the others share one corpus file, as large
+ * as the largest size asked for so far (regenerated larger when needed: the generator is
+ * deterministic and streams, so a smaller size's bytes are the same prefix), each job counting its
+ * first `bytes` bytes (the executor's logical size).
+ */
 class Inputs {
   private readonly made = new Map<number, Promise<InputFile>>();
+  private shared?: { bytes: number; ready: Promise<string> };
   constructor(private readonly given: InputFile | undefined) {}
 
-  get(bytes: number): Promise<InputFile> {
+  get(bytes: number, copies: boolean): Promise<InputFile> {
     if (this.given) return Promise.resolve(this.given);
+    if (!copies) return this.prefix(bytes);
     let p = this.made.get(bytes);
     if (!p) {
       p = (async () => {
@@ -68,6 +76,20 @@ class Inputs {
       this.made.set(bytes, p);
     }
     return p;
+  }
+
+  private async prefix(bytes: number): Promise<InputFile> {
+    if (!this.shared || this.shared.bytes < bytes) {
+      const before = this.shared?.ready;
+      const path = join(session().tmpDir(), 'throughput-shared.txt');
+      this.shared = { bytes, ready: (async () => {
+        await before?.catch(() => undefined);
+        await writeCorpus(path, { bytes, seed: 1 });
+        return path;
+      })() };
+    }
+    const path = await this.shared.ready;
+    return { path, bytes, description: `generated corpus, seed 1, its first ${(bytes / 1e6).toFixed(1)} MB` };
   }
 }
 
@@ -87,28 +109,16 @@ export function markInterrupted(store: ResultsStore, reason: string): void {
   store.finish('interrupted', reason);
 }
 
-/** Target length (s) of a P=1 job at the larger fit size: the brief's question needs ≥ 4 s. */
-const LARGE_JOB_TARGET_S = 5;
+/** Largest input the size correction picks (bytes): a P=1 map task holds its range in memory. */
+const MAX_FIT_BYTES = 1.2e9;
 
-/**
- * After the smallest size of a backend ran at P=1, corrects its larger size (when not given) so its
- * P=1 job lasts about `LARGE_JOB_TARGET_S` at the measured rate: priors can be off by a few times.
- */
-function refineLargeSize(s: RunSettings, b: BackendInfo, small: ThroughputResult, log: (l: string) => void): void {
-  const sizes = s.throughputSizesByBackend?.[b.name];
-  if (!sizes || sizes.length < 2 || emulated(b)) return;
-  const steady = small.summary.steadySeconds.median;
-  const start = small.summary.startupSeconds.median ?? 0;
-  if (!steady || steady <= 0) return;
-  const rate = small.bytes / steady;
-  const wanted = Math.round(((LARGE_JOB_TARGET_S - start) * rate) / 1e5) * 1e5;
-  const large = sizes[sizes.length - 1]!;
-  if (wanted > large * 1.25 || wanted < large * 0.5) {
-    const next = Math.max(small.bytes * 2, Math.min(wanted, 2e9));
-    sizes[sizes.length - 1] = next;
-    if (s.throughputParallelBytes?.[b.name] === large) s.throughputParallelBytes[b.name] = next;
-    log(`isolab: throughput ${b.name}: measured ${(rate / 1e6).toFixed(1)} MB/s at ${(small.bytes / 1e6).toFixed(1)} MB; larger size ${(large / 1e6).toFixed(1)} → ${(next / 1e6).toFixed(1)} MB so a P=1 job lasts ~${LARGE_JOB_TARGET_S} s`);
-  }
+/** Target lengths (s) of P=1 jobs at the two fit sizes: ≥ 2 s, and ≥ 4 s for the larger (the brief's question). */
+const FIT_TARGETS_S = [2.5, 5] as const;
+
+/** The two fit sizes from a calibration job's rate, so P=1 jobs last about `FIT_TARGETS_S`. */
+export function sizesFromCalibration(c: Calibration): number[] {
+  const rate = c.mbPerSecond * 1e6;
+  return FIT_TARGETS_S.map((t) => Math.min(MAX_FIT_BYTES, Math.max(1e6, Math.round((Math.max(0.5, t - c.startupSeconds) * rate) / 1e6) * 1e6)));
 }
 
 /**
@@ -193,12 +203,27 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
         }
         for (const b of backends) {
           const backend = await get(b);
+          const sizes = s.throughputSizesByBackend?.[b.name];
+          if (backend && !o.given?.sizes && !o.inputFile && !emulated(b) && sizes && sizes.length > 1) {
+            const unit = `throughput:${b.name}:calibrate`;
+            progress.start(unit);
+            const c = await calibrationJob(ctx, b, backend, await inputs.get(sizes[0]!, false));
+            progress.done(unit);
+            if (c) {
+              const next = sizesFromCalibration(c);
+              (s.throughputCalibration ??= {})[b.name] = c;
+              o.log(`isolab: throughput ${b.name}: calibration job ${(c.bytes / 1e6).toFixed(0)} MB in ${c.jobSeconds.toFixed(2)} s (${c.mbPerSecond.toFixed(0)} MB/s after start-up); sizes ${sizes.map((x) => (x / 1e6).toFixed(0)).join(', ')} → ${next.map((x) => (x / 1e6).toFixed(0)).join(', ')} MB`);
+              s.throughputSizesByBackend![b.name] = next;
+              s.throughputParallelBytes![b.name] = next[next.length - 1]!;
+            }
+          } else {
+            progress.drop((u) => u.id === `throughput:${b.name}:calibrate`);
+          }
           const configs = throughputConfigs(s, b.name);
           for (let ci = 0; ci < configs.length; ci++) {
             const c = throughputConfigs(s, b.name)[ci]!;
-            const input = backend ? await inputs.get(c.bytes) : { path: '', bytes: c.bytes, description: s.input };
-            const r = await runThroughput(ctx, b, backend, c.parallelism, input, c.role, `throughput:${b.name}:c${ci}`);
-            if (ci === 0 && c.parallelism === 1 && !o.given?.sizes && !o.inputFile) refineLargeSize(s, b, r, o.log);
+            const input = backend ? await inputs.get(c.bytes, emulated(b)) : { path: '', bytes: c.bytes, description: s.input };
+            await runThroughput(ctx, b, backend, c.parallelism, input, c.role, `throughput:${b.name}:c${ci}`);
             if (!backend) break;
           }
           if (backend) {

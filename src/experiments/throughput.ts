@@ -12,9 +12,14 @@ import { taskRecord } from './task-record.js';
 import type { BackendInfo, FixedCostFit, RunSettings, ThroughputResult, ThroughputRole, ThroughputRun } from './types.js';
 import { errorMessage, round } from './util.js';
 
-/** Resources of one map task at parallelism P: an equal share of the agent's cores (at most 1 core each) and a fixed memory. */
-export function mapTaskResources(agentCpus: number, parallelism: number, memMiB: number): Resources {
-  return { cpus: Math.max(0.01, Math.min(1, Math.floor((agentCpus / parallelism) * 1000) / 1000)), mem: memMiB };
+/**
+ * Resources of one map task at parallelism P: an equal share of the agent's cores (at most 1 core
+ * each), and memory: `memMiB`, or more when the task's range needs it (the executor holds its range
+ * in memory, and its cgroup is charged the page cache it reads: 1.5 × the range plus 256 MiB).
+ */
+export function mapTaskResources(agentCpus: number, parallelism: number, memMiB: number, bytes = 0): Resources {
+  const need = Math.ceil((bytes / parallelism / 2 ** 20) * 1.5 + 256);
+  return { cpus: Math.max(0.01, Math.min(1, Math.floor((agentCpus / parallelism) * 1000) / 1000)), mem: Math.max(memMiB, need) };
 }
 
 /**
@@ -131,6 +136,42 @@ export function throughputConfigs(s: RunSettings, backend: string): { parallelis
   return out;
 }
 
+/** What one calibration job of a backend measured (a warm-up: not in the statistics). */
+export interface Calibration {
+  /** Input bytes. */
+  bytes: number;
+  /** Job seconds. */
+  jobSeconds: number;
+  /** First offer → first executor ready (s). */
+  startupSeconds: number;
+  /** bytes / (job − start-up), MB/s. */
+  mbPerSecond: number;
+}
+
+/**
+ * One P=1 job at `input`, not in the statistics (it also warms the page cache): measures the rate
+ * the sizes of the fit are chosen from. Undefined when it failed.
+ */
+export async function calibrationJob(ctx: ExperimentContext, info: BackendInfo, backend: Backend, input: InputFile): Promise<Calibration | undefined> {
+  const st = ctx.store.data.settings;
+  try {
+    const job = await runWordcountJob({
+      input: input.path, size: input.bytes, parallelism: 1, backend, taskResources: mapTaskResources(ctx.agentResources.cpus, 1, st.throughputMemMiB, input.bytes),
+      agentResources: ctx.agentResources, maxRetries: 1, taskTimeoutMs: taskTimeoutMs(info.descriptor, input.bytes), signal: ctx.signal,
+    });
+    const split = splitJob(job);
+    const steady = split.steadySeconds ?? job.seconds;
+    return {
+      bytes: input.bytes, jobSeconds: round(job.seconds, 4), startupSeconds: split.startupSeconds ?? 0,
+      mbPerSecond: round(input.bytes / 1e6 / Math.max(0.05, steady), 3),
+    };
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    ctx.log(`isolab: throughput ${info.name} calibration job failed: ${errorMessage(err)}`);
+    return undefined;
+  }
+}
+
 /** Jobs per configuration of one backend. */
 export function throughputRepeatFor(s: RunSettings, backend: string): number {
   return s.throughputRepeatByBackend?.[backend] ?? s.throughputRepeat;
@@ -142,7 +183,7 @@ export async function runThroughput(
   role: ThroughputRole = 'both', unitPrefix = `throughput:${info.name}:${parallelism}:${input.bytes}`,
 ): Promise<ThroughputResult> {
   const st = ctx.store.data.settings;
-  const resources = mapTaskResources(ctx.agentResources.cpus, parallelism, st.throughputMemMiB);
+  const resources = mapTaskResources(ctx.agentResources.cpus, parallelism, st.throughputMemMiB, input.bytes);
   const r: ThroughputResult = {
     ...rowContext(info, ctx.env, resources), parallelism, bytes: input.bytes, role, input: input.description, runs: [],
     summary: undefined as never, meanCpuPct: null, peakMemUsedBytes: null, speedup: null,

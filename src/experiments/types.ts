@@ -650,6 +650,8 @@ export interface RunSettings {
   throughputParallelBytes?: Record<string, number>;
   /** Run the cross-checks against independent tools. */
   crossChecks?: boolean;
+  /** Per backend: the calibration job the fit sizes were chosen from (a warm-up, not in the statistics). */
+  throughputCalibration?: Record<string, { bytes: number; jobSeconds: number; startupSeconds: number; mbPerSecond: number }>;
   /** The run's time budget (s), or null. */
   timeBudgetSeconds?: number | null;
 }

@@ -54,8 +54,8 @@ export function runOptionsHelp(d: RunDefaults, outDefault: string): string {
   --input FILE            throughput input file (one size for every backend: no fixed-cost fit)
   --size MB               or: one generated corpus of this many MB (10^6 bytes) for every backend
   --sizes LIST            or: P=1 fit sizes in MB for every backend, e.g. 20,80; the P comparison
-                          runs on the last (default: two sizes per backend from its priors, the larger
-                          corrected after the first so a process job at P=1 lasts ~5 s)
+                          runs on the last (default: two sizes per backend so P=1 jobs last ~2.5 and
+                          ~5 s, from a calibration job; an emulated VM's from its priors)
   --density-steps LIST    idle instances per density step (default: ${d.densitySteps.join(',')})
   --density-rounds N      launches per density step (default: ${d.densityRounds})
   --time-budget S         fit the run into S seconds by trimming (printed in the plan)

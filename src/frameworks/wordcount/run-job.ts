@@ -41,8 +41,9 @@ export interface RunJobOptions {
  * its runtime); `read`, `count`, `sort`, `encode` as the executor measured them; `transfer` from
  * the ready message to the result line's arrival, less the executor's stages (writing the line
  * through the backend's stream); `decode` checking and decoding the result in the agent; `exit`
- * from there to the task's terminal status (the executor exits, the backend removes the
- * instance); `merge` of the maps' partial counts; `hash` of the canonical file.
+ * from there to the task's terminal status, which the agent sends at the executor's last line
+ * (workDone: the instance's exit and removal come after and are not in the job's time); `merge`
+ * of the maps' partial counts; `hash` of the canonical file.
  */
 export interface JobStages {
   /** Job start to the executor's ready message. */
@@ -59,7 +60,7 @@ export interface JobStages {
   transfer: number;
   /** Agent: decoding and checking the result. */
   decode: number;
-  /** Executor exit and instance removal, up to the terminal status. */
+  /** From the checked result to the terminal status: the executor's last line (the agent reports at workDone; exit and removal come after, outside job time). */
   exit: number;
   /** Merging the partial counts. */
   merge: number;
