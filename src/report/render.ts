@@ -192,7 +192,7 @@ function densityRows(r: DensityResult): Cell[][] {
 function densitySection(res: ResultsFile, charts: readonly ChartJob[]): string {
   if (!res.settings.experiments.includes('density')) return blocks(heading('2. Density'), missing('density was not part of this run'));
   const rows = res.density.flatMap(densityRows);
-  const stops = res.density.map((r) => `${r.backend} (accelerator ${r.accelerator}): ${r.status === 'done' ? `stopped: ${r.stopReason}` : skippedReason(r)}.`);
+  const stops = res.density.map((r) => `${r.backend} (accelerator ${r.accelerator}): ${r.status === 'done' ? `K reached ${r.kReached ?? MISSING}; stopped (${r.stopKind ?? 'unknown'}): ${r.stopReason}` : skippedReason(r)}.`);
   return blocks(
     heading('2. Density'),
     'K idle executors per backend, launched all at once, several times per K (rounds). Memory per instance is the median over ' +
@@ -360,24 +360,34 @@ export function headlines(res0: ResultsFile): { notes: string[]; figures: Headli
     }
   }
   if (has('throughput')) {
+    const fit = (b: string) => res.fits?.find((f) => f.backend === b);
+    if ((res.fits ?? []).some((f) => f.mbPerSecond !== null)) {
+      item('Wordcount steady rate 1/b of time = a + b·bytes, P=1 (higher is better)', 'MB/s', 1, res.throughput, (b) => fit(b)?.mbPerSecond ?? null, true,
+        (b, v) => { const i = fit(b)?.mbPerSecondInterval; return `${fmt(v, 1)} MB/s${i ? ` [${fmt(i.low, 1)}–${fmt(i.high, 1)}]` : ''}`; });
+      item('Wordcount fixed cost a of time = a + b·bytes, P=1', 's', 2, res.throughput, (b) => fit(b)?.fixedSeconds ?? null, false,
+        (b, v) => { const i = fit(b)?.fixedInterval; return `${fmt(v, 2)} s${i ? ` [${fmt(i.low, 2)}–${fmt(i.high, 2)}]` : ''}`; });
+    }
     const mbps = (b: string): number | null => res.throughput.find((x) => x.backend === b && x.parallelism === 1)?.summary.mbPerSecond.median ?? null;
     item('Wordcount throughput at P=1, median (higher is better)', 'MB/s', 2, res.throughput, mbps);
-    const sp = speedups(res.throughput);
+    // a speed-up is stated only when the P=1 and P=n intervals do not overlap (results schema 3: r.speedup)
+    const stated = (r: ThroughputResult): boolean => r.speedup?.measurable === true && (r.speedup.ratio ?? 0) > 1;
     const best = new Map<string, ThroughputResult>();
     for (const r of res.throughput) {
-      const v = sp.get(r);
-      if (v == null) continue;
+      if (!stated(r)) continue;
       const cur = best.get(r.backend);
-      if (!cur || v > sp.get(cur)!) best.set(r.backend, r);
+      if (!cur || r.speedup!.ratio! > cur.speedup!.ratio!) best.set(r.backend, r);
     }
-    item(`Best speed-up over P=1 on ${res.environment.cores} cores`, '×', 2, res.throughput, (b) => {
+    item(`Speed-up over P=1 on ${res.environment.cores} cores (stated only where the intervals do not overlap)`, '×', 2, res.throughput, (b) => {
       const r = best.get(b);
-      return r ? sp.get(r)! : null;
+      if (r) return r.speedup!.ratio!;
+      return res.throughput.some((x) => x.backend === b && x.parallelism !== 1 && x.summary.jobSeconds.n > 0) ? 1 : null;
     }, false, (b, v) => {
-      const p = best.get(b)!.parallelism;
-      if (p !== 1) return `${fmt(v, 2)}× at P=${p}`;
-      const others = res.throughput.filter((x) => x.backend === b && x.parallelism !== 1 && sp.get(x) != null);
-      return others.length > 0 ? 'none (P=1 was fastest)' : `${MISSING} (only P=1 measured)`;
+      const r = best.get(b);
+      if (r) {
+        const i = r.speedup!.interval;
+        return `${fmt(v, 2)}× at P=${r.parallelism}, ${fmt(r.bytes / 1e6, 0)} MB${i ? ` [${fmt(i.low, 2)}–${fmt(i.high, 2)}]` : ''}`;
+      }
+      return 'no measurable speed-up';
     });
   }
   return { notes, figures };
