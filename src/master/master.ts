@@ -388,7 +388,7 @@ export class Master implements MasterLink {
     const existing = this.agents.get(id);
     if (existing) {
       if (existing.driver !== driver) throw new Error(`agent ${id} already registered`);
-      this.reconcileReport(existing, info.tasks ?? [], []);
+      this.reconcileReport(existing, info.tasks, []);
       return id;
     }
     const u = this.unreachable.get(id);
@@ -404,7 +404,7 @@ export class Master implements MasterLink {
     rec.slot = this.allocator.addAgent(id, rec.info.resources, rec);
     if (u) this.counters.agentsReregistered++;
     else this.counters.agentsRegistered++;
-    this.reconcileReport(rec, info.tasks ?? [], u?.tasks ?? []);
+    this.reconcileReport(rec, info.tasks, u?.tasks ?? []);
     this.requestAllocation();
     return id;
   }
@@ -723,6 +723,7 @@ export class Master implements MasterLink {
 
   /** Applies a valid update to a task record and queues it for the framework. */
   private apply(rec: TaskEntry, status: TaskStatus): void {
+    if (isTerminal(rec.state)) return; // a terminal task never changes again (reentrant callers may race)
     this.counters.statusUpdates++;
     this.setState(rec, status.state);
     rec.last = status;
@@ -821,9 +822,9 @@ export class Master implements MasterLink {
   }
 
   /** The tasks an agent reported when (re-)registering, against what the master has. */
-  private reconcileReport(agent: AgentRecord, reports: readonly AgentTaskReport[], unreachableTasks: readonly TaskEntry[]): void {
+  private reconcileReport(agent: AgentRecord, reports: readonly AgentTaskReport[] | undefined, unreachableTasks: readonly TaskEntry[]): void {
     const reported = new Set<TaskEntry>();
-    for (const rep of reports) {
+    for (const rep of reports ?? []) {
       if (!rep || typeof rep.taskId !== 'string' || typeof rep.frameworkId !== 'string' || !isTaskState(rep.state)) continue;
       const rec = this.tasks.get(rep.frameworkId)?.get(rep.taskId);
       const ours = rec && rec.task.agentId === agent.id && this.frameworks.has(rep.frameworkId);
@@ -840,10 +841,10 @@ export class Master implements MasterLink {
             continue;
           }
           this.hold(rec, agent);
-          if (rec[KILL]) this.killOn(agent, rep.frameworkId, rep.taskId);
         }
         const to: TaskState = canTransition('unreachable', rep.state) ? rep.state : 'running';
         this.masterUpdate(rec, to, 'agent_reregistered', `agent ${agent.id} re-registered`);
+        if (rec[KILL] && !isTerminal(rec.state)) this.killOn(agent, rep.frameworkId, rep.taskId);
       } else if (rec[HOLDER] === agent && rep.state !== rec.state && canTransition(rec.state, rep.state)) {
         this.apply(rec, {
           taskId: rec.task.taskId, frameworkId: rec.task.frameworkId, agentId: agent.id, state: rep.state, uuid: this.uuid(),
@@ -855,6 +856,13 @@ export class Master implements MasterLink {
       if (rec.state === 'unreachable' && !reported.has(rec)) {
         this.masterUpdate(rec, 'gone', 'agent_restarted', `agent ${agent.id} re-registered without the task`);
       }
+    }
+    // Tasks the master has on a registered agent that re-registers without them (Mesos: unknown to the agent).
+    if (!reports) return;
+    for (const rec of [...agent.live]) {
+      if (reported.has(rec)) continue;
+      const pa = this.frameworks.get(rec.task.frameworkId)?.partitionAware;
+      this.masterUpdate(rec, pa ? 'dropped' : 'lost', 'task_unknown', `agent ${agent.id} re-registered without the task`);
     }
   }
 

@@ -7,7 +7,8 @@
  * - `unreachable`: the task's agent stopped answering; the task may come back when the agent
  *   re-registers (only partition-aware frameworks see it; others get `lost`);
  * - terminal: `finished`, `failed`, `killed`, `lost`, `error` (the launch was invalid and never
- *   reached an agent), `dropped` (the launch did not reach the executor: a transient failure), `gone`
+ *   reached an agent), `dropped` (the launch did not reach the executor, or the task's agent came
+ *   back without it: partition-aware frameworks only, others get `lost`), `gone`
  *   (the agent was removed or restarted while the task was on it: the task is gone for good).
  */
 export type TaskState =
@@ -35,15 +36,16 @@ export function isTerminal(s: TaskState): s is TerminalState {
   return TERMINAL.has(s);
 }
 
-const ENDINGS = ['finished', 'failed', 'killed', 'lost', 'gone'] as const;
+const ENDINGS = ['finished', 'failed', 'killed', 'lost', 'dropped', 'gone'] as const;
 
 /**
  * Allowed transitions. Steps may be skipped forward (staging → running), as agents report coarsely.
- * `error` is where an invalid launch starts and ends: no state leads to it. `dropped` only ends a task
- * that never started. `unreachable` leads back to whatever the agent reports when it re-registers.
+ * `error` is where an invalid launch starts and ends: no state leads to it. `dropped` ends a task that
+ * never reached its executor, or one its re-registering agent does not know. `unreachable` leads back
+ * to whatever the agent reports when it re-registers.
  */
 export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
-  staging: ['starting', 'running', 'killing', 'unreachable', ...ENDINGS, 'dropped'],
+  staging: ['starting', 'running', 'killing', 'unreachable', ...ENDINGS],
   starting: ['running', 'killing', 'unreachable', ...ENDINGS],
   running: ['killing', 'unreachable', ...ENDINGS],
   killing: ['unreachable', ...ENDINGS],
