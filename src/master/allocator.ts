@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { DEFAULT_MIN_ALLOCATABLE, NONE, formatMinAllocatable, type MinAllocatable, type Resources } from './resources.js';
+import { DEFAULT_MIN_ALLOCATABLE, formatMinAllocatable, type MinAllocatable, type Resources } from './resources.js';
 import { DrfSorter, type SortedClient, type Sorter } from './sorter.js';
 
 /** Resources the allocator decided to offer to one framework on one agent. */
@@ -35,44 +35,30 @@ export const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
 export interface AgentHandle {
   /** Agent id. */
   readonly id: string;
+  /** Whatever was attached in addAgent. */
+  readonly owner?: unknown;
 }
 
 /** What addFramework returns: hand it back instead of the id to save a lookup. */
 export interface FrameworkHandle {
   /** Framework id. */
   readonly id: string;
+  /** Whatever was attached in addFramework. */
+  readonly owner?: unknown;
 }
 
-/** An agent in the allocator; free resources are kept as plain numbers on the slot (one object per agent to touch). */
 interface AgentSlot extends AgentHandle {
   id: string;
-  removed: boolean;
-  total: Resources;
-  freeCpus: number;
-  freeMem: number;
-  /**
-   * Refusal filters on this agent, of any framework, as parallel arrays (so a run scans a short list
-   * of pointers, not objects): filterFw[i] is the framework of filter i; filterNum[4i..4i+3] hold its
-   * epoch, cpus, mem and expiry. Dead entries (expired, revived, framework gone) are reused.
-   */
-  filterFw: FrameworkSlot[];
-  filterNum: number[];
   owner?: unknown;
-  /** Position in the allocator's free list, -1 when not in it. */
-  freeIndex: number;
+  /** Index into the typed arrays; -1 once removed. */
+  index: number;
 }
-
-// A refusal filter, after Mesos' RefusedOfferFilter, hides resources contained in (cpus, mem) from its
-// framework until its expiry. It is void once its framework revives (a new epoch) or leaves; void
-// entries are reused lazily, so revive costs O(1) whatever the number of filters.
-const F_EPOCH = 0;
-const F_CPUS = 1;
-const F_MEM = 2;
-const F_UNTIL = 3;
 
 interface FrameworkSlot extends FrameworkHandle {
   id: string;
   owner?: unknown;
+  /** 1-based number stored in filters (0 means "no filter"). */
+  num: number;
   suppressed: boolean;
   /** False while the framework is disconnected (Mesos' deactivated framework). */
   active: boolean;
@@ -82,7 +68,6 @@ interface FrameworkSlot extends FrameworkHandle {
   minIndex: number;
   /** Incremented by revive: filters of an older epoch are void. */
   epoch: number;
-  /** Set when the framework leaves: its filters are void. */
   removed: boolean;
 }
 
@@ -100,16 +85,32 @@ export interface AllocatorStats {
   filters: number;
 }
 
+/** Filter slots kept inline per agent; more live filters on one agent go to an overflow list. */
+const K = 8;
+
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const DEFAULT_KEY = formatMinAllocatable(DEFAULT_MIN_ALLOCATABLE);
+
+/** An overflow filter (when an agent holds more than K live ones). */
+interface ExtraFilter {
+  fw: number;
+  epoch: number;
+  cpus: number;
+  mem: number;
+  until: number;
+}
 
 /**
  * The hierarchical allocator's core, after Mesos: per run, each agent's free resources go to the
  * first framework in sorter order that is active, not suppressed, for which they meet its
- * min_allocatable_resources and that has no refusal filter containing them.
- * Offered resources count as allocated until declined, rescinded or the tasks using them end.
- * Only agents whose free resources some framework could take are visited, so a run costs
- * O(free agents), not O(agents).
+ * min_allocatable_resources and that has no refusal filter containing them. Offered resources count
+ * as allocated until declined, rescinded or the tasks using them end.
+ *
+ * Built for runs over tens of thousands of agents: only agents whose free resources some framework
+ * could take are visited (O(free agents), not O(agents)); an agent's free resources and its refusal
+ * filters live in typed arrays indexed by agent, so a run reads a few contiguous bytes per agent
+ * instead of chasing objects, and filters are written in place (no garbage per decline). A filter is
+ * void once its framework revives (a new epoch) or leaves, so revive is O(1).
  */
 export class Allocator {
   private readonly clock: Clock;
@@ -119,8 +120,21 @@ export class Allocator {
   private readonly defaultRefuse: number;
   private readonly agents = new Map<string, AgentSlot>();
   private readonly frameworks = new Map<string, FrameworkSlot>();
-  /** Agents with free resources that meet some framework's minimum; an array with indexes on the slots, so removal is a swap. */
-  private readonly free: AgentSlot[] = [];
+  /** Framework slots by their 1-based number (entries stay after removal, marked removed). */
+  private readonly fwByNum: (FrameworkSlot | undefined)[] = [undefined];
+  private cap = 0;
+  private slots: (AgentSlot | undefined)[] = [];
+  private reusable: number[] = [];
+  private total = new Float64Array(0);
+  private freeRes = new Float64Array(0);
+  private freePos = new Int32Array(0);
+  private freeList = new Int32Array(0);
+  private freeCount = 0;
+  private fFw = new Int32Array(0);
+  private fEpoch = new Int32Array(0);
+  private fUntil = new Float64Array(0);
+  private fRes = new Float64Array(0);
+  private readonly overflow = new Map<number, ExtraFilter[]>();
   /** The distinct min_allocatable values of the registered frameworks (DEFAULT when there are none). */
   private mins: MinAllocatable[] = [DEFAULT_MIN_ALLOCATABLE];
   private minKeys: string[] = [DEFAULT_KEY];
@@ -142,16 +156,22 @@ export class Allocator {
     return this.sorter;
   }
 
-  /** An agent joined with these total resources; `owner` comes back in each Allocation of the agent. */
+  /** An agent joined with these total resources; `owner` comes back in each allocation of the agent. */
   addAgent(agentId: string, total: Resources, owner?: unknown): AgentHandle {
     if (this.agents.has(agentId)) throw new Error(`agent ${agentId} already known`);
-    const slot: AgentSlot = {
-      id: agentId, removed: false, total: { cpus: total.cpus, mem: total.mem }, freeCpus: total.cpus, freeMem: total.mem,
-      filterFw: [], filterNum: [], owner, freeIndex: -1,
-    };
+    const i = this.reusable.pop() ?? this.grow();
+    const slot: AgentSlot = { id: agentId, owner, index: i };
+    this.slots[i] = slot;
     this.agents.set(agentId, slot);
+    this.total[2 * i] = total.cpus;
+    this.total[2 * i + 1] = total.mem;
+    this.freeRes[2 * i] = total.cpus;
+    this.freeRes[2 * i + 1] = total.mem;
+    this.freePos[i] = -1;
+    this.fFw.fill(0, K * i, K * i + K);
+    this.overflow.delete(i);
     this.sorter.addTotal(total);
-    this.touch(slot);
+    this.touch(i);
     return slot;
   }
 
@@ -159,28 +179,33 @@ export class Allocator {
   removeAgent(agentId: string): void {
     const a = this.agents.get(agentId);
     if (!a) return;
+    const i = a.index;
     this.agents.delete(agentId);
-    a.removed = true;
-    this.unfree(a);
-    this.sorter.removeTotal(a.total);
-    a.filterFw = [];
-    a.filterNum = [];
+    this.unfree(i);
+    this.sorter.removeTotal({ cpus: this.total[2 * i]!, mem: this.total[2 * i + 1]! });
+    this.fFw.fill(0, K * i, K * i + K);
+    this.overflow.delete(i);
+    this.slots[i] = undefined;
+    a.index = -1;
+    this.reusable.push(i);
   }
 
   /** A framework registered (active, not suppressed); `owner` comes back in each allocation to it. */
   addFramework(frameworkId: string, weight = 1, min: MinAllocatable = DEFAULT_MIN_ALLOCATABLE, owner?: unknown): FrameworkHandle {
     if (this.frameworks.has(frameworkId)) throw new Error(`framework ${frameworkId} already known`);
     const f: FrameworkSlot = {
-      id: frameworkId, owner, suppressed: false, active: true, min, minKey: formatMinAllocatable(min), minIndex: 0, epoch: 0, removed: false,
+      id: frameworkId, owner, num: this.fwByNum.length, suppressed: false, active: true, min, minKey: formatMinAllocatable(min), minIndex: 0,
+      epoch: 0, removed: false,
     };
     this.sorter.add(frameworkId, weight);
     this.frameworks.set(frameworkId, f);
+    this.fwByNum.push(f);
     this.sorter.setTag?.(frameworkId, f);
     this.updateMins();
     return f;
   }
 
-  /** A framework left; callers recover its allocations first. */
+  /** A framework left; callers recover its allocations first. Its filters are void from now on. */
   removeFramework(frameworkId: string): void {
     const f = this.frameworks.get(frameworkId);
     if (!f) return;
@@ -268,39 +293,49 @@ export class Allocator {
     const seconds = this.refuseSeconds(refuseSeconds);
     if (seconds === 0) return false;
     const f = this.fwSlot(framework);
-    const a = this.agentSlot(agent);
-    if (!f || !a) return false;
+    const i = this.agentIndex(agent);
+    if (!f || i < 0) return false;
     const now = this.clock.now();
     const until = now + Math.max(seconds * 1000, this.intervalMs);
-    const fws = a.filterFw;
-    const num = a.filterNum;
-    let i = 0;
-    while (i < fws.length && live(fws[i]!, num, i, now)) i++;
-    fws[i] = f;
-    const k = 4 * i;
-    num[k + F_EPOCH] = f.epoch;
-    num[k + F_CPUS] = resources.cpus;
-    num[k + F_MEM] = resources.mem;
-    num[k + F_UNTIL] = until;
+    const base = K * i;
+    for (let k = base; k < base + K; k++) {
+      if (this.fFw[k] === 0 || !this.liveAt(k, now)) {
+        this.fFw[k] = f.num;
+        this.fEpoch[k] = f.epoch;
+        this.fUntil[k] = until;
+        this.fRes[2 * k] = resources.cpus;
+        this.fRes[2 * k + 1] = resources.mem;
+        return true;
+      }
+    }
+    let extra = this.overflow.get(i);
+    if (!extra) this.overflow.set(i, (extra = []));
+    else extra.splice(0, extra.length, ...extra.filter((x) => this.liveExtra(x, now)));
+    extra.push({ fw: f.num, epoch: f.epoch, cpus: resources.cpus, mem: resources.mem, until });
     return true;
   }
 
-  /** True when a live filter of the framework hides `resources` on the agent; expired filters are dropped. */
+  /** True when a live filter of the framework hides `resources` on the agent. */
   isFiltered(frameworkId: string, agentId: string, resources: Resources): boolean {
     const a = this.agents.get(agentId);
     if (!a) return false;
-    return this.filtered(a, this.fw(frameworkId), resources.cpus, resources.mem, this.clock.now());
+    return this.filtered(a.index, this.fw(frameworkId), resources.cpus, resources.mem, this.clock.now());
   }
 
-  /** Live filters per (framework, agent), for views and tests: `[frameworkId, agentId, resources, until]`. */
+  /** Live filters, for views and tests: `[frameworkId, agentId, resources, until]`. */
   filterList(): [string, string, Resources, number][] {
     const out: [string, string, Resources, number][] = [];
     const now = this.clock.now();
     for (const a of this.agents.values()) {
-      const n = a.filterNum;
-      a.filterFw.forEach((f, i) => {
-        if (live(f, n, i, now)) out.push([f.id, a.id, { cpus: n[4 * i + F_CPUS]!, mem: n[4 * i + F_MEM]! }, n[4 * i + F_UNTIL]!]);
-      });
+      const i = a.index;
+      for (let k = K * i; k < K * i + K; k++) {
+        if (this.fFw[k] !== 0 && this.liveAt(k, now)) {
+          out.push([this.fwByNum[this.fFw[k]!]!.id, a.id, { cpus: this.fRes[2 * k]!, mem: this.fRes[2 * k + 1]! }, this.fUntil[k]!]);
+        }
+      }
+      for (const x of this.overflow.get(i) ?? []) {
+        if (this.liveExtra(x, now)) out.push([this.fwByNum[x.fw]!.id, a.id, { cpus: x.cpus, mem: x.mem }, x.until]);
+      }
     }
     return out;
   }
@@ -309,11 +344,13 @@ export class Allocator {
   recover(framework: string | FrameworkHandle, agent: string | AgentHandle, r: Resources): void {
     const f = this.fwSlot(framework);
     if (f) this.sorter.unallocated(f.id, r);
-    const a = this.agentSlot(agent);
-    if (!a) return;
-    a.freeCpus = Math.min(a.total.cpus, round3(a.freeCpus + r.cpus));
-    a.freeMem = Math.min(a.total.mem, round3(a.freeMem + r.mem));
-    this.touch(a);
+    const i = this.agentIndex(agent);
+    if (i < 0) return;
+    const fr = this.freeRes;
+    const t = this.total;
+    fr[2 * i] = Math.min(t[2 * i]!, round3(fr[2 * i]! + r.cpus));
+    fr[2 * i + 1] = Math.min(t[2 * i + 1]!, round3(fr[2 * i + 1]! + r.mem));
+    this.touch(i);
   }
 
   /**
@@ -323,10 +360,12 @@ export class Allocator {
   allocateUsed(frameworkId: string, agentId: string, r: Resources): boolean {
     const a = this.agents.get(agentId);
     if (!a || !this.frameworks.has(frameworkId)) return false;
-    if (r.cpus > a.freeCpus + 1e-9 || r.mem > a.freeMem + 1e-9) return false;
-    a.freeCpus = Math.max(0, round3(a.freeCpus - r.cpus));
-    a.freeMem = Math.max(0, round3(a.freeMem - r.mem));
-    this.touch(a);
+    const i = a.index;
+    const fr = this.freeRes;
+    if (r.cpus > fr[2 * i]! + 1e-9 || r.mem > fr[2 * i + 1]! + 1e-9) return false;
+    fr[2 * i] = Math.max(0, round3(fr[2 * i]! - r.cpus));
+    fr[2 * i + 1] = Math.max(0, round3(fr[2 * i + 1]! - r.mem));
+    this.touch(i);
     this.sorter.allocated(frameworkId, r);
     return true;
   }
@@ -334,28 +373,29 @@ export class Allocator {
   /** Free resources of an agent. */
   available(agentId: string): Resources {
     const a = this.agents.get(agentId);
-    return a ? { cpus: a.freeCpus, mem: a.freeMem } : { ...NONE };
+    return a ? { cpus: this.freeRes[2 * a.index]!, mem: this.freeRes[2 * a.index + 1]! } : { cpus: 0, mem: 0 };
   }
 
   /** Totals of an agent. */
   totalOf(agentId: string): Resources | undefined {
     const a = this.agents.get(agentId);
-    return a ? { ...a.total } : undefined;
+    return a ? { cpus: this.total[2 * a.index]!, mem: this.total[2 * a.index + 1]! } : undefined;
   }
 
   /** Number of agents with free resources that could be offered. */
   get freeAgents(): number {
     if (this.rescan) this.rebuildFree();
-    return this.free.length;
+    return this.freeCount;
   }
 
   /** Counts for metrics. */
   stats(): AllocatorStats {
     let suppressed = 0;
     for (const f of this.frameworks.values()) if (f.suppressed) suppressed++;
-    let filters = 0;
     const now = this.clock.now();
-    for (const a of this.agents.values()) for (let i = 0; i < a.filterFw.length; i++) if (live(a.filterFw[i]!, a.filterNum, i, now)) filters++;
+    let filters = 0;
+    for (let k = 0; k < K * this.cap; k++) if (this.fFw[k] !== 0 && this.slots[Math.floor(k / K)] && this.liveAt(k, now)) filters++;
+    for (const list of this.overflow.values()) for (const x of list) if (this.liveExtra(x, now)) filters++;
     return { agents: this.agents.size, freeAgents: this.freeAgents, frameworks: this.frameworks.size, suppressed, filters };
   }
 
@@ -363,16 +403,17 @@ export class Allocator {
    * One allocation run: decides who gets each free agent's resources, visiting agents in random order.
    * With `each`, every allocation is handed to it as it is made (no list is built) and [] is returned.
    */
-  allocate(each?: (framework: { readonly id: string; readonly owner?: unknown }, agent: { readonly id: string; readonly owner?: unknown }, resources: Resources) => void): Allocation[] {
+  allocate(each?: (framework: FrameworkHandle, agent: AgentHandle, resources: Resources) => void): Allocation[] {
     const out: Allocation[] = [];
     if (this.rescan) this.rebuildFree();
-    if (this.free.length === 0 || this.frameworks.size === 0) return out;
-    const slots = this.free.slice();
-    for (let i = slots.length - 1; i > 0; i--) {
-      const j = Math.floor(this.random() * (i + 1));
-      const t = slots[i]!;
-      slots[i] = slots[j]!;
-      slots[j] = t;
+    const n = this.freeCount;
+    if (n === 0 || this.frameworks.size === 0) return out;
+    const order = this.freeList.slice(0, n);
+    for (let j = n - 1; j > 0; j--) {
+      const r = Math.floor(this.random() * (j + 1));
+      const t = order[j]!;
+      order[j] = order[r]!;
+      order[r] = t;
     }
     const sorter = this.sorter;
     const sorted = sorter.sortedClients ? () => sorter.sortedClients!() : () => sorter.sort().map((name) => ({ name, tag: undefined }));
@@ -380,49 +421,69 @@ export class Allocator {
     const mins = this.mins;
     const meets = this.meets;
     const single = mins.length === 1;
-    for (const a of slots) {
-      const cpus = a.freeCpus;
-      const mem = a.freeMem;
+    const fr = this.freeRes;
+    const fFw = this.fFw;
+    for (let o = 0; o < n; o++) {
+      const i = order[o]!;
+      const cpus = fr[2 * i]!;
+      const mem = fr[2 * i + 1]!;
       let any: boolean;
       if (single) any = meetsQ(cpus, mem, mins[0]!);
       else {
         any = false;
-        for (let i = 0; i < mins.length; i++) any = (meets[i] = meetsQ(cpus, mem, mins[i]!)) || any;
+        for (let m = 0; m < mins.length; m++) any = (meets[m] = meetsQ(cpus, mem, mins[m]!)) || any;
       }
       if (!any) {
-        this.unfree(a);
+        this.unfree(i);
         continue;
       }
-      const hasFilters = a.filterFw.length > 0;
+      const base = K * i;
+      const hasFilters = fFw[base] !== 0 || fFw[base + 1] !== 0 || fFw[base + 2] !== 0 || fFw[base + 3] !== 0
+        || fFw[base + 4] !== 0 || fFw[base + 5] !== 0 || fFw[base + 6] !== 0 || fFw[base + 7] !== 0 || this.overflow.size > 0;
       for (const c of sorted()) {
-        const name = c.name;
-        const f = (c.tag as FrameworkSlot | undefined) ?? this.frameworks.get(name);
+        const f = (c.tag as FrameworkSlot | undefined) ?? this.frameworks.get(c.name);
         if (!f || f.suppressed || !f.active) continue;
         if (!single && !meets[f.minIndex]) continue;
-        if (hasFilters && this.filtered(a, f, cpus, mem, now)) continue;
+        if (hasFilters && this.filtered(i, f, cpus, mem, now)) continue;
         const avail: Resources = { cpus, mem };
-        a.freeCpus = 0;
-        a.freeMem = 0;
-        this.unfree(a);
-        sorter.allocated(name, avail);
-        if (each) each(f, a, avail);
-        else out.push({ frameworkId: name, agentId: a.id, resources: avail, owner: a.owner });
+        fr[2 * i] = 0;
+        fr[2 * i + 1] = 0;
+        this.unfree(i);
+        sorter.allocated(f.id, avail);
+        const slot = this.slots[i]!;
+        if (each) each(f, slot, avail);
+        else out.push({ frameworkId: f.id, agentId: slot.id, resources: avail, owner: slot.owner });
         break;
       }
     }
     return out;
   }
 
-  /** True when a live filter of `f` on agent `a` contains (cpus, mem). */
-  private filtered(a: AgentSlot, f: FrameworkSlot, cpus: number, mem: number, now: number): boolean {
-    const fws = a.filterFw;
-    for (let i = 0; i < fws.length; i++) {
-      if (fws[i] !== f) continue;
-      const n = a.filterNum;
-      const k = 4 * i;
-      if (now < n[k + F_UNTIL]! && n[k + F_EPOCH] === f.epoch && cpus <= n[k + F_CPUS]! + 1e-9 && mem <= n[k + F_MEM]! + 1e-9) return true;
+  /** True when a live filter of `f` on agent i contains (cpus, mem). */
+  private filtered(i: number, f: FrameworkSlot, cpus: number, mem: number, now: number): boolean {
+    const fFw = this.fFw;
+    const num = f.num;
+    for (let k = K * i; k < K * i + K; k++) {
+      if (fFw[k] !== num) continue;
+      if (now < this.fUntil[k]! && this.fEpoch[k] === f.epoch && cpus <= this.fRes[2 * k]! + 1e-9 && mem <= this.fRes[2 * k + 1]! + 1e-9) return true;
+    }
+    if (this.overflow.size > 0) {
+      for (const x of this.overflow.get(i) ?? []) {
+        if (x.fw === num && now < x.until && x.epoch === f.epoch && cpus <= x.cpus + 1e-9 && mem <= x.mem + 1e-9) return true;
+      }
     }
     return false;
+  }
+
+  /** True while filter slot k hides something: not expired, its framework registered and not revived since. */
+  private liveAt(k: number, now: number): boolean {
+    const f = this.fwByNum[this.fFw[k]!];
+    return f !== undefined && now < this.fUntil[k]! && !f.removed && this.fEpoch[k] === f.epoch;
+  }
+
+  private liveExtra(x: ExtraFilter, now: number): boolean {
+    const f = this.fwByNum[x.fw];
+    return f !== undefined && now < x.until && !f.removed && x.epoch === f.epoch;
   }
 
   /** Recomputes the distinct minimums of the registered frameworks. */
@@ -451,35 +512,65 @@ export class Allocator {
 
   private rebuildFree(): void {
     this.rescan = false;
-    for (const a of this.agents.values()) this.touch(a);
+    for (const a of this.agents.values()) this.touch(a.index);
   }
 
-  /** Puts the agent in the free list, or takes it out, by whether some framework's minimum accepts its free resources. */
-  private touch(a: AgentSlot): void {
+  /** Puts agent i in the free list, or takes it out, by whether some framework's minimum accepts its free resources. */
+  private touch(i: number): void {
+    const cpus = this.freeRes[2 * i]!;
+    const mem = this.freeRes[2 * i + 1]!;
     let ok = false;
-    for (const m of this.mins) if (meetsQ(a.freeCpus, a.freeMem, m)) ok = true;
-    if (!ok) this.unfree(a);
-    else if (a.freeIndex < 0) {
-      a.freeIndex = this.free.length;
-      this.free.push(a);
+    for (const m of this.mins) if (meetsQ(cpus, mem, m)) ok = true;
+    if (!ok) this.unfree(i);
+    else if (this.freePos[i]! < 0) {
+      this.freePos[i] = this.freeCount;
+      this.freeList[this.freeCount++] = i;
     }
   }
 
-  private unfree(a: AgentSlot): void {
-    const i = a.freeIndex;
-    if (i < 0) return;
-    const last = this.free.pop()!;
-    if (last !== a) {
-      this.free[i] = last;
-      last.freeIndex = i;
+  private unfree(i: number): void {
+    const p = this.freePos[i]!;
+    if (p < 0) return;
+    const last = this.freeList[--this.freeCount]!;
+    if (last !== i) {
+      this.freeList[p] = last;
+      this.freePos[last] = p;
     }
-    a.freeIndex = -1;
+    this.freePos[i] = -1;
   }
 
-  private agentSlot(agent: string | AgentHandle): AgentSlot | undefined {
-    if (typeof agent === 'string') return this.agents.get(agent);
-    const a = agent as AgentSlot;
-    return a.removed ? undefined : a;
+  /** Adds room for one more agent; returns its index. */
+  private grow(): number {
+    const i = this.cap;
+    if (i >= this.freePos.length) {
+      const cap = Math.max(64, this.freePos.length * 2);
+      const f64 = (old: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> => {
+        const a = new Float64Array(n);
+        a.set(old);
+        return a;
+      };
+      const i32 = (old: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> => {
+        const a = new Int32Array(n);
+        a.set(old);
+        return a;
+      };
+      this.total = f64(this.total, 2 * cap);
+      this.freeRes = f64(this.freeRes, 2 * cap);
+      this.freePos = i32(this.freePos, cap);
+      this.freeList = i32(this.freeList, cap);
+      this.fFw = i32(this.fFw, K * cap);
+      this.fEpoch = i32(this.fEpoch, K * cap);
+      this.fUntil = f64(this.fUntil, K * cap);
+      this.fRes = f64(this.fRes, 2 * K * cap);
+    }
+    this.cap++;
+    this.slots.push(undefined);
+    return i;
+  }
+
+  private agentIndex(agent: string | AgentHandle): number {
+    if (typeof agent === 'string') return this.agents.get(agent)?.index ?? -1;
+    return (agent as AgentSlot).index;
   }
 
   private fwSlot(framework: string | FrameworkHandle): FrameworkSlot | undefined {
@@ -501,9 +592,4 @@ function meetsQ(cpus: number, mem: number, min: MinAllocatable): boolean {
   if (min.length === 0) return true;
   for (const q of min) if (cpus + 1e-9 >= q.cpus && mem + 1e-9 >= q.mem) return true;
   return false;
-}
-
-/** True while filter i (of framework f, numbers in n) hides something: not expired, f registered and not revived since. */
-function live(f: FrameworkSlot, n: readonly number[], i: number, now: number): boolean {
-  return now < n[4 * i + F_UNTIL]! && !f.removed && n[4 * i + F_EPOCH] === f.epoch;
 }

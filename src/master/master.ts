@@ -113,8 +113,11 @@ interface AgentRecord {
   driver: AgentDriver;
   registeredAt: number;
   reregisteredAt?: number;
-  /** Outstanding offers on the agent: a few at most, so an array beats a Set. */
-  offers: OfferRecord[];
+  /** Host name and backends, copied here so making an offer reads one object. */
+  hostname: string;
+  backends: string[];
+  /** Number of outstanding offers on the agent. */
+  offers: number;
   /** Tasks holding resources on the agent. */
   live: TaskEntry[];
   usedCpus: number;
@@ -394,9 +397,10 @@ export class Master implements MasterLink {
     const u = this.unreachable.get(id);
     if (u) this.unreachable.delete(id);
     const now = this.clock.now();
+    const backends = [...info.backends];
     const rec: AgentRecord = {
-      id, slot: { id }, info: { hostname: info.hostname, resources: { cpus: info.resources.cpus, mem: info.resources.mem }, backends: [...info.backends] },
-      driver, registeredAt: u ? u.registeredAt : now, offers: [], live: [], usedCpus: 0, usedMem: 0, offeredCpus: 0, offeredMem: 0,
+      id, slot: { id }, info: { hostname: info.hostname, resources: { cpus: info.resources.cpus, mem: info.resources.mem }, backends },
+      driver, registeredAt: u ? u.registeredAt : now, hostname: info.hostname, backends, offers: 0, live: [], usedCpus: 0, usedMem: 0, offeredCpus: 0, offeredMem: 0,
     };
     if (u) rec.reregisteredAt = now;
     this.agents.set(id, rec);
@@ -543,13 +547,13 @@ export class Master implements MasterLink {
       const fw = f.owner as FrameworkRecord;
       const frameworkId = fw.id;
       const offer: Offer = {
-        id: `offer-${++this.seq}`, frameworkId, agentId: agent.id, hostname: agent.info.hostname,
-        resources, backends: agent.info.backends, createdAt: now,
+        id: `offer-${++this.seq}`, frameworkId, agentId: agent.id, hostname: agent.hostname,
+        resources, backends: agent.backends, createdAt: now,
       };
       const rec: OfferRecord = { offer, agent, fw };
       if (timeout !== undefined) rec.timer = this.clock.setTimer(timeout, () => this.rescind(offer.id));
       this.offers.set(offer.id, rec);
-      agent.offers.push(rec);
+      agent.offers++;
       agent.offeredCpus = r3(agent.offeredCpus + resources.cpus);
       agent.offeredMem = r3(agent.offeredMem + resources.mem);
       fw.offers++;
@@ -870,7 +874,7 @@ export class Master implements MasterLink {
   private markUnreachable(agentId: string, reason: string): void {
     const a = this.agents.get(agentId);
     if (!a) return;
-    for (const o of [...a.offers]) this.rescind(o.offer.id);
+    this.rescindOffersOn(a);
     const u: UnreachableAgent = { id: agentId, registeredAt: a.registeredAt, info: a.info, driver: a.driver, since: this.clock.now(), tasks: [] };
     const message = `agent ${agentId} unreachable: ${reason}`;
     for (const rec of [...a.live]) {
@@ -892,7 +896,7 @@ export class Master implements MasterLink {
     const a = this.agents.get(agentId);
     const message = `agent ${agentId} removed: ${reason}`;
     if (a) {
-      for (const o of [...a.offers]) this.rescind(o.offer.id);
+      this.rescindOffersOn(a);
       for (const rec of [...a.live]) {
         const fw = this.frameworks.get(rec.task.frameworkId);
         this.masterUpdate(rec, fw?.partitionAware ? 'gone' : 'lost', why, message);
@@ -971,12 +975,18 @@ export class Master implements MasterLink {
     const a = rec.agent;
     a.offeredCpus = Math.max(0, r3(a.offeredCpus - r.cpus));
     a.offeredMem = Math.max(0, r3(a.offeredMem - r.mem));
-    removeItem(a.offers, rec);
+    a.offers--;
     const fw = rec.fw;
     fw.offers--;
     fw.offeredCpus = Math.max(0, r3(fw.offeredCpus - r.cpus));
     fw.offeredMem = Math.max(0, r3(fw.offeredMem - r.mem));
     return rec;
+  }
+
+  /** Rescinds every outstanding offer on an agent (it is leaving): a scan, as agents leave rarely. */
+  private rescindOffersOn(a: AgentRecord): void {
+    if (a.offers === 0) return;
+    for (const [offerId, o] of [...this.offers]) if (o.agent === a) this.rescind(offerId);
   }
 
   /** Takes back all of a framework's offers; tells it when `rescinded` and it is connected. */
