@@ -195,7 +195,10 @@ export function simulate(s: Scenario, opts: SimulateOptions = {}): SimulationRes
   const halfAt = endAt / 2;
   const sims = s.frameworks.map((spec, i) => new SimFramework(spec, clock, halfAt, s.refuseSeconds, mulberry32(mix(s.seed, i + 1))));
   for (const sim of sims) {
-    const register = (): void => void master.registerFramework(sim, { name: sim.spec.name, id: sim.spec.name, weight: sim.spec.weight });
+    const register = (): void =>
+      void master.registerFramework(sim, {
+        name: sim.spec.name, id: sim.spec.name, weight: sim.spec.weight, minAllocatableResources: sim.spec.minAllocatableResources,
+      });
     if (sim.spec.startSeconds > 0) clock.setTimer(sim.spec.startSeconds * 1000, register);
     else register();
   }
@@ -227,7 +230,7 @@ export function simulate(s: Scenario, opts: SimulateOptions = {}): SimulationRes
       allocationMs: runs.length ? { median: round(percentile(runs, 50), 3), p99: round(percentile(runs, 99), 3), max: round(max(runs), 3) } : { median: 0, p99: 0, max: 0 },
       offers: c.offers, declined: c.declined, rescinded: c.rescinded,
     },
-    tasks: { launched: c.launched, ...c.terminal },
+    tasks: { launched: c.launched, finished: c.terminal.finished, failed: c.terminal.failed, killed: c.terminal.killed, lost: c.terminal.lost },
     wallSeconds: round((performance.now() - wall0) / 1000, 3),
   };
 }
