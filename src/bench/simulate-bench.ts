@@ -7,10 +7,11 @@ import { simulate, type SimulationResult } from '../simulate/simulator.js';
 
 /**
  * Benchmark of the allocator at the Mesos paper's emulation scale: runs a scenario (default
- * examples/scenarios/mesos-scale.json: 50,000 agents, 200 frameworks, 600 simulated seconds) and
- * prints the allocation-run times, wall and CPU seconds, and the machine it ran on.
+ * examples/scenarios/mesos-paper.json: 50,000 agents, 200 frameworks of 2-CPU/2 GB tasks, 600
+ * simulated seconds, seed 4) and prints the allocation-run times, wall and CPU seconds, the load
+ * average before and after, peak RSS, and the machine it ran on.
  *
- *   node --max-semi-space-size=64 dist/bench/simulate-bench.js [SCENARIO] [--runs N] [--out FILE]
+ *   node dist/bench/simulate-bench.js [SCENARIO] [--runs N] [--out FILE]
  */
 
 interface BenchArgs {
@@ -20,7 +21,7 @@ interface BenchArgs {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { scenario: join(repoRoot(), 'examples', 'scenarios', 'mesos-scale.json'), runs: 1 };
+  const args: BenchArgs = { scenario: join(repoRoot(), 'examples', 'scenarios', 'mesos-paper.json'), runs: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--runs') {

@@ -1145,11 +1145,19 @@ export class Master implements MasterLink {
       for (const rec of table?.values() ?? []) if (!isTerminal(rec.state)) answer(rec);
       return;
     }
+    const ask = new Map<AgentRecord, { taskId: string; frameworkId: string }[]>();
     for (const ref of refs) {
       const taskId = typeof ref?.taskId === 'string' ? ref.taskId : '';
       const rec = table?.get(taskId);
       if (rec) {
         answer(rec);
+        // A task still staging or killing may have an update in flight: ask its agent too.
+        const agent = rec[HOLDER];
+        if (agent && (rec.state === 'staging' || rec.state === 'killing')) {
+          const list = ask.get(agent) ?? [];
+          list.push({ taskId, frameworkId });
+          ask.set(agent, list);
+        }
         continue;
       }
       const agentId = typeof ref?.agentId === 'string' ? ref.agentId : '';
@@ -1158,6 +1166,7 @@ export class Master implements MasterLink {
         : fw.partitionAware && (this.agents.has(agentId) || this.goneAgents.has(agentId)) ? 'gone' : 'lost';
       this.tell(frameworkId, { taskId, agentId, state, reason: 'reconciliation', message: `task ${clip(taskId)} is unknown` });
     }
+    for (const [agent, list] of ask) agent.driver.reconcile?.(list);
   }
 
   /** A framework re-subscribed with its id. */

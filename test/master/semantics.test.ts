@@ -276,6 +276,22 @@ describe('reconciliation', () => {
     expect(pa.f.updates.map((u) => [u.taskId, u.state])).toEqual([['zz', 'gone'], ['yy', 'lost']]);
   });
 
+  it('explicit reconciliation of a task still staging also asks its agent, whose answer is applied', () => {
+    const { master, drivers, f } = withTasks();
+    const asked: { taskId: string; frameworkId: string }[][] = [];
+    drivers[0]!.reconcile = (tasks) => {
+      asked.push([...tasks]);
+      // The agent had started c; its earlier update was lost.
+      master.statusUpdate({ taskId: 'c', frameworkId: 'f', agentId: 'a0', state: 'running', uuid: 'c-r', timestamp: 0, reason: 'reconciliation' });
+    };
+    f.driver.reconcile([{ taskId: 'c' }, { taskId: 'a' }]);
+    expect(asked).toEqual([[{ taskId: 'c', frameworkId: 'f' }]]); // a is running: nothing to ask
+    expect(f.updates.map((u) => [u.taskId, u.state, u.uuid === '' ? 'no uuid' : 'uuid'])).toEqual([
+      ['c', 'staging', 'no uuid'], ['a', 'running', 'no uuid'], ['c', 'running', 'uuid'],
+    ]);
+    expect(master.task('f', 'c')!.state).toBe('running');
+  });
+
   it('reconciliation answers need no acknowledgement', () => {
     const { master, f } = withTasks();
     const before = master.unacknowledgedUpdates;
