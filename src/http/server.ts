@@ -13,6 +13,11 @@ export interface ApiServerOptions {
   port?: number;
   /** Where internal errors are logged (they are not put in API bodies). Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * Allow a non-loopback bind. The API has no authentication yet, so the default refuses: an API that
+   * listens beyond loopback must require credentials.
+   */
+  allowNonLoopback?: boolean;
 }
 
 /** A running HTTP API. */
@@ -177,6 +182,7 @@ function rawError(socket: Socket, status: number, reason: string, message: strin
  */
 export async function startApiServer(master: Master, opts: ApiServerOptions = {}): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackAddress(host) && !opts.allowNonLoopback) throw new Error(`refusing to serve the unauthenticated API on ${host}: loopback only`);
   let policy: RequestPolicy = { loopbackHostOnly: true, log: opts.log };
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
     const refuse = (status: number, message: string): void => {

@@ -25,7 +25,8 @@ Endpoints (GET): /state, /metrics/snapshot, /tasks?state=&framework_id=&limit=&o
 
 Options:
   --port P          TCP port (default: 5050; 0 picks a free one)
-  --host H          address to bind (default: 127.0.0.1; the API has no authentication)
+  --host H          loopback address to bind (default: 127.0.0.1; the API has no authentication,
+                    so it does not listen beyond loopback)
   --resources R     resources of each local agent, e.g. 'cpus:2;mem:4096' (default: host)
   --backend NAME    backend of the local agents (default: process)
   --agents N        local agents to register, 0 for none (default: 1)
@@ -85,6 +86,9 @@ export const masterCommand: Command = {
     const port = int(p, 'port', 5050, 0);
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
     const host = str(p, 'host', '127.0.0.1')!;
+    if (!isLoopbackAddress(host)) {
+      throw new UsageError(`--host ${host}: the API has no authentication, so it listens on loopback only (127.0.0.1, ::1, localhost)`);
+    }
     const agents = int(p, 'agents', 1, 0);
     if (agents > 64) throw new UsageError(`--agents must be at most 64, got ${agents}`);
     const demoTasks = int(p, 'demo-tasks', 0, 0);
@@ -122,7 +126,6 @@ export const masterCommand: Command = {
       const what = backend ? `${agents} local agent${agents > 1 ? 's' : ''} (${formatResources(resources!)}, ${backend.name})` : 'no agents';
       const demoText = demo ? `, ${demoTasks} demo task${demoTasks > 1 ? 's' : ''}` : '';
       process.stdout.write(`isolab master on ${api.url} with ${what}${demoText}; endpoints: ${ENDPOINTS.join(', ')} (also under /master); Ctrl-C to stop\n`);
-      if (!isLoopbackAddress(api.host)) process.stderr.write(`isolab: warning: the API on ${api.url} has no authentication and is not bound to loopback\n`);
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
       let stopping = false;
       const onSignal = (sig: NodeJS.Signals): void => {
