@@ -1,8 +1,9 @@
 import { Allocator, type AgentHandle, type FrameworkHandle } from './allocator.js';
 import { RealClock, type Clock, type Timer } from './clock.js';
 import { AgentHealth } from './health.js';
+import { KillRetries } from './kills.js';
 import { newCounters, type MasterCounters } from './metrics.js';
-import { DEFAULT_MIN_ALLOCATABLE, invalidResources, type MinAllocatable, type Resources } from './resources.js';
+import { DEFAULT_MIN_ALLOCATABLE, type MinAllocatable, type Resources } from './resources.js';
 import type { Sorter } from './sorter.js';
 import { StatusUpdateManager } from './status-updates.js';
 import { canTransition, isTaskState, isTerminal, type LiveState, type StatusReason, type TaskState } from './task-state.js';
@@ -10,7 +11,14 @@ import type {
   AgentDriver, AgentInfo, AgentTaskReport, Filters, FrameworkDriver, FrameworkInfo, LaunchedTask, MasterLink, Offer, Scheduler,
   TaskLaunch, TaskRef, TaskStatus,
 } from './types.js';
-import { clip, validateOffers, validateTask } from './validation.js';
+import { clip, invalidAgentInfo, invalidFrameworkInfo, validateOffers, validateTask } from './validation.js';
+import type {
+  AgentView, CompletedFrameworkView, FrameworkView, Page, ResourceTotals, TaskRecord, UnreachableAgentView,
+} from './views.js';
+
+export type {
+  AgentView, CompletedFrameworkView, FrameworkView, Page, ResourceTotals, TaskRecord, UnreachableAgentView,
+} from './views.js';
 
 export type { MasterCounters } from './metrics.js';
 
@@ -60,16 +68,6 @@ export interface MasterOptions {
   maxCompletedFrameworks?: number;
   /** Allocation-run durations kept for metrics (newest). Default 100000. */
   maxAllocationRunSamples?: number;
-}
-
-/** A task as the master's table holds it. */
-export interface TaskRecord {
-  /** The launch as the master handed it to the agent. */
-  task: LaunchedTask;
-  /** Current state. */
-  state: TaskState;
-  /** Last status update. */
-  last?: TaskStatus;
 }
 
 /** The agent record whose resources a task holds (none once terminal or unreachable); out of sight of JSON. */
@@ -151,123 +149,9 @@ interface OfferRecord {
   timer?: Timer;
 }
 
-interface PendingKill {
-  frameworkId: string;
-  taskId: string;
-}
-
-/** A registered agent as agentList() describes it. */
-export interface AgentView {
-  /** Agent id. */
-  id: string;
-  /** What the agent registered with. */
-  info: AgentInfo;
-  /** Free resources: neither offered nor used by tasks. */
-  free: Resources;
-  /** Resources used by the agent's tasks. */
-  used: Resources;
-  /** Resources in outstanding offers. */
-  offered: Resources;
-  /** Clock time of registration (ms). */
-  registeredAt: number;
-  /** Clock time of the last re-registration (ms), if any. */
-  reregisteredAt?: number;
-  /** Tasks holding resources on the agent. */
-  tasks: number;
-  /** Pings missed in a row (0 when healthy). */
-  missedPings: number;
-}
-
-/** An unreachable agent as unreachableAgentList() describes it. */
-export interface UnreachableAgentView {
-  /** Agent id. */
-  id: string;
-  /** Host name. */
-  hostname: string;
-  /** Clock time it became unreachable (ms). */
-  since: number;
-  /** Its tasks in state `unreachable`. */
-  tasks: number;
-}
-
-/** A registered framework as frameworkList() describes it. */
-export interface FrameworkView {
-  /** Framework id. */
-  id: string;
-  /** Name it registered with. */
-  name: string;
-  /** DRF weight. */
-  weight: number;
-  /** Weighted dominant share, as the sorter orders by. */
-  share: number;
-  /** Offered plus used resources (what the sorter counts). */
-  allocated: Resources;
-  /** Resources used by its tasks. */
-  used: Resources;
-  /** Resources in its outstanding offers. */
-  offered: Resources;
-  /** True while suppressed. */
-  suppressed: boolean;
-  /** True while its scheduler is connected (a disconnected framework waits for failover). */
-  connected: boolean;
-  /** Failover timeout (s). */
-  failoverTimeoutSeconds: number;
-  /** Partition-aware (sees `unreachable` and `gone`). */
-  partitionAware: boolean;
-  /** Its min_allocatable_resources. */
-  minAllocatable: MinAllocatable;
-  /** Non-terminal tasks (unreachable ones included). */
-  tasks: number;
-  /** Outstanding offers. */
-  offers: number;
-  /** Clock time of registration (ms). */
-  registeredAt: number;
-  /** Clock time of the last failover (ms), if any. */
-  reregisteredAt?: number;
-  /** Clock time it disconnected (ms), while disconnected. */
-  disconnectedAt?: number;
-}
-
-/** A torn-down framework. */
-export interface CompletedFrameworkView {
-  /** Framework id. */
-  id: string;
-  /** Name. */
-  name: string;
-  /** Clock time of registration (ms). */
-  registeredAt: number;
-  /** Clock time of teardown (ms). */
-  unregisteredAt: number;
-}
-
-/** A part of a list: skip `offset` items, return at most `limit`. */
-export interface Page {
-  /** Items to skip. */
-  offset: number;
-  /** Most items to return. */
-  limit: number;
-}
-
-/** Cluster-wide resource sums, for metrics. */
-export interface ResourceTotals {
-  /** Registered agents. */
-  agents: number;
-  /** Registered agents that missed their last ping. */
-  agentsMissingPings: number;
-  /** Total resources of registered agents. */
-  total: Resources;
-  /** Used by tasks. */
-  used: Resources;
-  /** In outstanding offers. */
-  offered: Resources;
-  /** Neither. */
-  free: Resources;
-}
-
 /** The non-terminal states, whose counts are of tasks now. */
 export const LIVE_STATES: readonly LiveState[] = ['staging', 'starting', 'running', 'killing', 'unreachable'];
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-const MAX_KILL_RETRY_MS = 60_000;
 
 /**
  * Embedded Mesos-style master, the coordinator: it keeps agents, frameworks, outstanding offers and
@@ -288,7 +172,6 @@ export class Master implements MasterLink {
   private readonly opts: MasterOptions;
   private readonly intervalMs: number;
   private readonly retryMs: number | null;
-  private readonly killRetryMs: number | null;
   private readonly keepCompleted: number;
   private readonly keepFrameworks: number;
   private readonly keepRunSamples: number;
@@ -305,10 +188,7 @@ export class Master implements MasterLink {
   private readonly liveStates: Record<LiveState, number> = { staging: 0, starting: 0, running: 0, killing: 0, unreachable: 0 };
   private readonly updates: StatusUpdateManager;
   private readonly health: AgentHealth;
-  /** Kills sent and not answered yet: agent id → key → task. */
-  private readonly pendingKills = new Map<string, Map<string, PendingKill>>();
-  private killTimer?: Timer;
-  private killDelay: number;
+  private readonly kills: KillRetries;
   private periodic?: Timer;
   private eventRun?: Timer;
   private stopped = false;
@@ -320,8 +200,6 @@ export class Master implements MasterLink {
     this.startedAt = this.clock.now();
     this.intervalMs = opts.allocationIntervalMs ?? 1000;
     this.retryMs = opts.statusUpdateRetryMs === undefined ? 10_000 : opts.statusUpdateRetryMs;
-    this.killRetryMs = opts.killRetryMs === undefined ? 5000 : opts.killRetryMs;
-    this.killDelay = this.killRetryMs ?? 0;
     this.keepCompleted = opts.maxCompletedTasksPerFramework ?? 1000;
     this.keepFrameworks = opts.maxCompletedFrameworks ?? 50;
     this.keepRunSamples = opts.maxAllocationRunSamples ?? 100_000;
@@ -336,6 +214,15 @@ export class Master implements MasterLink {
       onResend: () => void this.counters.statusUpdateResends++,
       onAcknowledged: () => void this.counters.acknowledgements++,
     });
+    this.kills = new KillRetries({
+      clock: this.clock, retryMs: opts.killRetryMs === undefined ? 5000 : opts.killRetryMs,
+      send: (agentId, frameworkId, taskId) => {
+        const agent = this.agents.get(agentId);
+        agent?.driver.kill(taskId, frameworkId);
+        return agent !== undefined;
+      },
+      onResend: () => void this.counters.killResends++,
+    });
     const pingMs = opts.agentPingTimeoutMs === undefined ? 15_000 : opts.agentPingTimeoutMs;
     this.health = new AgentHealth({
       clock: this.clock, pingMs, maxMisses: opts.maxAgentPingTimeouts ?? 5,
@@ -349,6 +236,7 @@ export class Master implements MasterLink {
   start(): void {
     this.stopped = false;
     this.updates.restart();
+    this.kills.start();
     if (this.periodic) return;
     const tick = (): void => {
       this.periodic = this.clock.setTimer(this.intervalMs, tick);
@@ -361,8 +249,9 @@ export class Master implements MasterLink {
   /** Stops every timer: allocation runs, pings, resends, offer timeouts, failover timeouts, kill retries. */
   stop(): void {
     this.stopped = true;
-    for (const t of [this.periodic, this.eventRun, this.killTimer]) t?.cancel();
-    this.periodic = this.eventRun = this.killTimer = undefined;
+    for (const t of [this.periodic, this.eventRun]) t?.cancel();
+    this.periodic = this.eventRun = undefined;
+    this.kills.stop();
     this.health.stop();
     this.updates.stop();
     for (const o of this.offers.values()) o.timer?.cancel();
@@ -515,7 +404,7 @@ export class Master implements MasterLink {
     const agent = this.agents.get(status.agentId);
     if (!agent) return;
     const rec = this.tasks.get(status.frameworkId)?.get(status.taskId);
-    if (isTerminal(status.state)) this.answeredKill(status.agentId, status.frameworkId, status.taskId);
+    if (isTerminal(status.state)) this.kills.answered(status.agentId, status.frameworkId, status.taskId);
     if (!rec || rec.task.agentId !== status.agentId) {
       this.counters.invalidUpdates++;
       if (!isTerminal(status.state) && !rec) this.killOn(agent, status.frameworkId, status.taskId);
@@ -659,9 +548,7 @@ export class Master implements MasterLink {
 
   /** Kills sent to agents and not answered yet. */
   get pendingKillCount(): number {
-    let n = 0;
-    for (const m of this.pendingKills.values()) n += m.size;
-    return n;
+    return this.kills.size;
   }
 
   /** Registered agents with their totals, used, offered and free resources (one page of them when `page` is given). */
@@ -905,7 +792,7 @@ export class Master implements MasterLink {
       this.allocator.removeAgent(agentId);
       this.health.forget(agentId);
       this.counters.agentsRemoved++;
-      this.pendingKills.delete(agentId);
+      this.kills.forgetAgent(agentId);
       a.driver.shutdown?.(reason);
       return;
     }
@@ -913,7 +800,7 @@ export class Master implements MasterLink {
     if (!u) return;
     for (const rec of u.tasks) if (rec.state === 'unreachable') this.masterUpdate(rec, 'gone', why, message);
     this.unreachable.delete(agentId);
-    this.pendingKills.delete(agentId);
+    this.kills.forgetAgent(agentId);
     this.counters.agentsRemoved++;
   }
 
@@ -928,40 +815,7 @@ export class Master implements MasterLink {
 
   /** Sends a kill and keeps resending it (with back-off) until the agent answers with a terminal update. */
   private killOn(agent: AgentRecord, frameworkId: string, taskId: string): void {
-    let m = this.pendingKills.get(agent.id);
-    if (!m) this.pendingKills.set(agent.id, (m = new Map()));
-    m.set(`${frameworkId}\u0000${taskId}`, { frameworkId, taskId });
-    agent.driver.kill(taskId, frameworkId);
-    this.armKills();
-  }
-
-  private answeredKill(agentId: string, frameworkId: string, taskId: string): void {
-    const m = this.pendingKills.get(agentId);
-    if (!m) return;
-    m.delete(`${frameworkId}\u0000${taskId}`);
-    if (m.size === 0) this.pendingKills.delete(agentId);
-  }
-
-  private armKills(): void {
-    if (this.killTimer || this.stopped || this.killRetryMs === null || !(this.killRetryMs > 0)) return;
-    const delay = this.killDelay;
-    this.killTimer = this.clock.setTimer(delay, () => {
-      this.killTimer = undefined;
-      for (const [agentId, m] of this.pendingKills) {
-        const agent = this.agents.get(agentId);
-        if (!agent) continue;
-        for (const k of [...m.values()]) {
-          this.counters.killResends++;
-          agent.driver.kill(k.taskId, k.frameworkId);
-        }
-      }
-      if (this.pendingKills.size === 0) {
-        this.killDelay = this.killRetryMs ?? 0;
-        return;
-      }
-      this.killDelay = Math.min(delay * 2, MAX_KILL_RETRY_MS);
-      this.armKills();
-    });
+    this.kills.kill(agent.id, frameworkId, taskId);
   }
 
   // ---- internals: offers -----------------------------------------------------------------------
@@ -1296,40 +1150,6 @@ export class Master implements MasterLink {
     if (f.disconnectedAt !== undefined) v.disconnectedAt = f.disconnectedAt;
     return v;
   }
-}
-
-/** Why agent info is unusable, or undefined. */
-function invalidAgentInfo(info: AgentInfo): string | undefined {
-  if (!info || typeof info !== 'object') return 'missing';
-  if (typeof info.hostname !== 'string') return 'hostname must be a string';
-  const r = info.resources as unknown;
-  if (typeof r !== 'object' || r === null) return 'resources missing';
-  for (const k of ['cpus', 'mem'] as const) {
-    const v = (r as Record<string, unknown>)[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `resources.${k} must be a finite number >= 0`;
-  }
-  if (!Array.isArray(info.backends) || info.backends.some((b) => typeof b !== 'string')) return 'backends must be a list of names';
-  if (info.tasks !== undefined && !Array.isArray(info.tasks)) return 'tasks must be a list';
-  return undefined;
-}
-
-/** Why framework info is unusable, or undefined. */
-function invalidFrameworkInfo(info: FrameworkInfo): string | undefined {
-  if (!info || typeof info !== 'object') return 'missing';
-  if (typeof info.name !== 'string') return 'name must be a string';
-  if (info.id !== undefined && (typeof info.id !== 'string' || info.id === '')) return 'id must be a non-empty string';
-  if (info.weight !== undefined && !(typeof info.weight === 'number' && info.weight > 0 && Number.isFinite(info.weight))) return 'weight must be a finite number > 0';
-  const t = info.failoverTimeoutSeconds;
-  if (t !== undefined && !(typeof t === 'number' && t >= 0 && Number.isFinite(t))) return 'failoverTimeoutSeconds must be a finite number >= 0';
-  const min = info.minAllocatableResources;
-  if (min !== undefined) {
-    if (!Array.isArray(min)) return 'minAllocatableResources must be a list';
-    for (const q of min) {
-      const bad = invalidResources({ cpus: q?.cpus ?? 0, mem: q?.mem ?? 0, ...(q ?? {}) });
-      if (bad && !/empty/.test(bad)) return `minAllocatableResources: ${bad}`;
-    }
-  }
-  return undefined;
 }
 
 /** Maps the items of one page of an iteration (all of them without a page), skipping the rest unmapped. */

@@ -1,5 +1,5 @@
 import { contains, invalidResources, type Resources } from './resources.js';
-import type { Offer, TaskLaunch } from './types.js';
+import type { AgentInfo, FrameworkInfo, Offer, TaskLaunch } from './types.js';
 
 /** Longest task id the master accepts. */
 export const MAX_TASK_ID_LENGTH = 256;
@@ -89,4 +89,38 @@ export function validateTask(t: TaskLaunch, ctx: TaskContext): string | undefine
 export function clip(s: string, max = 64): string {
   const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** Why agent info is unusable, or undefined. */
+export function invalidAgentInfo(info: AgentInfo): string | undefined {
+  if (!info || typeof info !== 'object') return 'missing';
+  if (typeof info.hostname !== 'string') return 'hostname must be a string';
+  const r = info.resources as unknown;
+  if (typeof r !== 'object' || r === null) return 'resources missing';
+  for (const k of ['cpus', 'mem'] as const) {
+    const v = (r as Record<string, unknown>)[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `resources.${k} must be a finite number >= 0`;
+  }
+  if (!Array.isArray(info.backends) || info.backends.some((b) => typeof b !== 'string')) return 'backends must be a list of names';
+  if (info.tasks !== undefined && !Array.isArray(info.tasks)) return 'tasks must be a list';
+  return undefined;
+}
+
+/** Why framework info is unusable, or undefined. */
+export function invalidFrameworkInfo(info: FrameworkInfo): string | undefined {
+  if (!info || typeof info !== 'object') return 'missing';
+  if (typeof info.name !== 'string') return 'name must be a string';
+  if (info.id !== undefined && (typeof info.id !== 'string' || info.id === '')) return 'id must be a non-empty string';
+  if (info.weight !== undefined && !(typeof info.weight === 'number' && info.weight > 0 && Number.isFinite(info.weight))) return 'weight must be a finite number > 0';
+  const t = info.failoverTimeoutSeconds;
+  if (t !== undefined && !(typeof t === 'number' && t >= 0 && Number.isFinite(t))) return 'failoverTimeoutSeconds must be a finite number >= 0';
+  const min = info.minAllocatableResources;
+  if (min !== undefined) {
+    if (!Array.isArray(min)) return 'minAllocatableResources must be a list';
+    for (const q of min) {
+      const bad = invalidResources({ cpus: q?.cpus ?? 0, mem: q?.mem ?? 0, ...(q ?? {}) });
+      if (bad && !/empty/.test(bad)) return `minAllocatableResources: ${bad}`;
+    }
+  }
+  return undefined;
 }
