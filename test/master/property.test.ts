@@ -98,6 +98,15 @@ const sumBy = <T>(items: readonly T[], key: (x: T) => string, res: (x: T) => { c
 };
 const ZERO: Sum = { n: 0, cpus: 0, mem: 0 };
 
+/** Cheap assertions for the hot loop (vitest's expect is too slow for 40,000 checks of every book). */
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`books do not balance: ${what}`);
+}
+
+function same<T>(actual: T, expected: T, what: string): void {
+  if (actual !== expected) throw new Error(`books do not balance: ${what}: ${String(actual)}, expected ${String(expected)}`);
+}
+
 function checkBooks(master: Master, agents: Map<string, HarnessAgent>, where: string): void {
   const views = master.agentList();
   const tasks = master.allTasks();
@@ -113,46 +122,46 @@ function checkBooks(master: Master, agents: Map<string, HarnessAgent>, where: st
   for (const a of views) {
     const mine = heldByAgent.get(a.id) ?? ZERO;
     const offered = offersByAgent.get(a.id) ?? ZERO;
-    expect(a.tasks, `${where}: ${a.id} task count`).toBe(mine.n);
+    same(a.tasks, mine.n, `${where}: ${a.id} task count`);
     for (const k of ['cpus', 'mem'] as const) {
-      for (const part of [a.used, a.offered, a.free]) expect(part[k], `${where}: ${a.id} ${k} >= 0`).toBeGreaterThanOrEqual(-EPS);
-      expect(Math.abs(a.used[k] + a.offered[k] + a.free[k] - a.info.resources[k]), `${where}: ${a.id} ${k} balance`).toBeLessThan(EPS);
-      expect(Math.abs(mine[k] - a.used[k]), `${where}: ${a.id} used ${k}`).toBeLessThan(EPS);
-      expect(Math.abs(offered[k] - a.offered[k]), `${where}: ${a.id} offered ${k}`).toBeLessThan(EPS);
+      for (const part of [a.used, a.offered, a.free]) check(part[k] >= -EPS, `${where}: ${a.id} ${k} >= 0`);
+      check(Math.abs(a.used[k] + a.offered[k] + a.free[k] - a.info.resources[k]) < EPS, `${where}: ${a.id} ${k} balance`);
+      check(Math.abs(mine[k] - a.used[k]) < EPS, `${where}: ${a.id} used ${k}`);
+      check(Math.abs(offered[k] - a.offered[k]) < EPS, `${where}: ${a.id} offered ${k}`);
     }
   }
   // 2. No task in two places: a held task is on a registered agent, which runs it; unreachable ones on none.
   const registered = new Set(views.map((a) => a.id));
   for (const t of held) {
-    expect(registered.has(t.task.agentId), `${where}: ${t.task.taskId} on a registered agent`).toBe(true);
+    same(registered.has(t.task.agentId), true, `${where}: ${t.task.taskId} on a registered agent`);
     const runner = agents.get(t.task.agentId)!;
-    expect(runner.running.has(`${t.task.frameworkId}/${t.task.taskId}`) || !runner.up, `${where}: ${t.task.taskId} runs on its agent`).toBe(true);
+    same(runner.running.has(`${t.task.frameworkId}/${t.task.taskId}`) || !runner.up, true, `${where}: ${t.task.taskId} runs on its agent`);
   }
-  for (const t of live) if (t.state === 'unreachable') expect(registered.has(t.task.agentId), `${where}: unreachable ${t.task.taskId}`).toBe(false);
+  for (const t of live) if (t.state === 'unreachable') same(registered.has(t.task.agentId), false, `${where}: unreachable ${t.task.taskId}`);
   const keys = live.map((t) => `${t.task.frameworkId}/${t.task.taskId}`);
-  expect(new Set(keys).size, `${where}: live task ids unique`).toBe(keys.length);
+  same(new Set(keys).size, keys.length, `${where}: live task ids unique`);
   // 3. Frameworks: no negative share; sorter allocation = used + offered = recount.
   for (const f of master.frameworkList()) {
     const used = heldByFramework.get(f.id) ?? ZERO;
     const offered = offersByFramework.get(f.id) ?? ZERO;
-    expect(f.share, `${where}: ${f.id} share`).toBeGreaterThanOrEqual(0);
-    expect(f.tasks, `${where}: ${f.id} live tasks`).toBe((liveByFramework.get(f.id) ?? ZERO).n);
-    expect(f.offers, `${where}: ${f.id} offers`).toBe(offered.n);
+    check(f.share >= 0, `${where}: ${f.id} share`);
+    same(f.tasks, (liveByFramework.get(f.id) ?? ZERO).n, `${where}: ${f.id} live tasks`);
+    same(f.offers, offered.n, `${where}: ${f.id} offers`);
     for (const k of ['cpus', 'mem'] as const) {
-      expect(f.allocated[k], `${where}: ${f.id} allocation ${k} >= 0`).toBeGreaterThanOrEqual(-EPS);
-      expect(Math.abs(f.used[k] - used[k]), `${where}: ${f.id} used ${k}`).toBeLessThan(EPS);
-      expect(Math.abs(f.offered[k] - offered[k]), `${where}: ${f.id} offered ${k}`).toBeLessThan(EPS);
-      expect(Math.abs(f.allocated[k] - used[k] - offered[k]), `${where}: ${f.id} sorter allocation ${k}`).toBeLessThan(EPS);
+      check(f.allocated[k] >= -EPS, `${where}: ${f.id} allocation ${k} >= 0`);
+      check(Math.abs(f.used[k] - used[k]) < EPS, `${where}: ${f.id} used ${k}`);
+      check(Math.abs(f.offered[k] - offered[k]) < EPS, `${where}: ${f.id} offered ${k}`);
+      check(Math.abs(f.allocated[k] - used[k] - offered[k]) < EPS, `${where}: ${f.id} sorter allocation ${k}`);
     }
   }
   // 4. Counters equal a recount from the tables.
-  for (const s of LIVE_STATES) expect(master.countTasks(s), `${where}: tasks_${s}`).toBe(live.filter((t) => t.state === s).length);
+  for (const s of LIVE_STATES) same(master.countTasks(s), live.filter((t) => t.state === s).length, `${where}: tasks_${s}`);
   const ended = TERMINAL_STATES.filter((s) => s !== 'error').reduce((n, s) => n + master.countTasks(s), 0);
-  expect(master.counters.launched, `${where}: launched = live + ended`).toBe(live.length + ended);
-  expect(master.outstandingOfferCount, `${where}: offers`).toBe(offers.length);
+  same(master.counters.launched, live.length + ended, `${where}: launched = live + ended`);
+  same(master.outstandingOfferCount, offers.length, `${where}: offers`);
   const t = master.resourceTotals();
   for (const k of ['cpus', 'mem'] as const) {
-    expect(Math.abs(t.used[k] - held.reduce((s, x) => s + x.task.resources[k], 0)), `${where}: total used ${k}`).toBeLessThan(EPS);
+    check(Math.abs(t.used[k] - held.reduce((s, x) => s + x.task.resources[k], 0)) < EPS, `${where}: total used ${k}`);
   }
 }
 
@@ -303,7 +312,7 @@ function run(seed: number, tally: Record<string, number>): void {
 }
 
 describe(`property: the master's books balance after every event (${RUNS} seeded runs x ${EVENTS} events)`, () => {
-  it('allocated + offered + free = total on every agent; no negative share; no task in two places; counters = recount', () => {
+  it('allocated + offered + free = total on every agent; no negative share; no task in two places; counters = recount', { timeout: 600_000 }, () => {
     const tally: Record<string, number> = {};
     for (let seed = 1; seed <= RUNS; seed++) run(seed, tally);
     // The runs went through every path the properties are about.
