@@ -2,6 +2,7 @@ import { Allocator, type AgentHandle, type FrameworkHandle } from './allocator.j
 import { RealClock, type Clock, type Timer } from './clock.js';
 import { AgentHealth } from './health.js';
 import { KillRetries } from './kills.js';
+import { OfferBook } from './offer-book.js';
 import { newCounters, type MasterCounters } from './metrics.js';
 import { DEFAULT_MIN_ALLOCATABLE, type MinAllocatable, type Resources } from './resources.js';
 import type { Sorter } from './sorter.js';
@@ -181,7 +182,7 @@ export class Master implements MasterLink {
   private readonly goneAgents = new Set<string>();
   private readonly frameworks = new Map<string, FrameworkRecord>();
   private readonly completedFrameworks = new Map<string, CompletedFramework>();
-  private readonly offers = new Map<string, OfferRecord>();
+  private readonly offers = new OfferBook<OfferRecord>();
   /** Task table: framework id → task id → record; a torn-down framework's tasks stay, terminal, while it is remembered. */
   private readonly tasks = new Map<string, Map<string, TaskEntry>>();
   private readonly completed = new Map<string, { recs: TaskEntry[]; head: number }>();
@@ -436,12 +437,12 @@ export class Master implements MasterLink {
       const fw = f.owner as FrameworkRecord;
       const frameworkId = fw.id;
       const offer: Offer = {
-        id: `offer-${++this.seq}`, frameworkId, agentId: agent.id, hostname: agent.hostname,
+        id: this.offers.nextId(), frameworkId, agentId: agent.id, hostname: agent.hostname,
         resources, backends: agent.backends, createdAt: now,
       };
       const rec: OfferRecord = { offer, agent, fw };
       if (timeout !== undefined) rec.timer = this.clock.setTimer(timeout, () => this.rescind(offer.id));
-      this.offers.set(offer.id, rec);
+      this.offers.add(rec);
       agent.offers++;
       agent.offeredCpus = r3(agent.offeredCpus + resources.cpus);
       agent.offeredMem = r3(agent.offeredMem + resources.mem);
@@ -513,7 +514,7 @@ export class Master implements MasterLink {
 
   /** Outstanding offers (one page of them when `page` is given). */
   outstandingOffers(page?: Page): Offer[] {
-    return window(this.offers.values(), page, (o) => o.offer);
+    return window(this.offers.values()[Symbol.iterator](), page, (o) => o.offer);
   }
 
   /** Number of outstanding offers. */
@@ -821,9 +822,8 @@ export class Master implements MasterLink {
   // ---- internals: offers -----------------------------------------------------------------------
 
   private takeOffer(offerId: string): OfferRecord | undefined {
-    const rec = this.offers.get(offerId);
+    const rec = this.offers.take(offerId);
     if (!rec) return undefined;
-    this.offers.delete(offerId);
     rec.timer?.cancel();
     const r = rec.offer.resources;
     const a = rec.agent;
@@ -840,13 +840,14 @@ export class Master implements MasterLink {
   /** Rescinds every outstanding offer on an agent (it is leaving): a scan, as agents leave rarely. */
   private rescindOffersOn(a: AgentRecord): void {
     if (a.offers === 0) return;
-    for (const [offerId, o] of [...this.offers]) if (o.agent === a) this.rescind(offerId);
+    for (const o of this.offers.values()) if (o.agent === a) this.rescind(o.offer.id);
   }
 
   /** Takes back all of a framework's offers; tells it when `rescinded` and it is connected. */
   private withdrawOffers(fw: FrameworkRecord, rescinded: boolean): void {
     if (fw.offers === 0) return;
-    for (const [offerId, o] of [...this.offers]) {
+    for (const o of this.offers.values()) {
+      const offerId = o.offer.id;
       if (o.offer.frameworkId !== fw.id) continue;
       this.takeOffer(offerId);
       if (rescinded) this.counters.rescinded++;
