@@ -881,29 +881,28 @@ export class Master implements MasterLink {
       cpus += r.offer.resources.cpus;
       mem += r.offer.resources.mem;
     }
-    let remaining: Resources = { cpus: r3(cpus), mem: r3(mem) };
     let table = this.tasks.get(frameworkId);
     if (!table) this.tasks.set(frameworkId, (table = new Map()));
     const live = table;
-    const seen = new Set<string>();
     const accepted: LaunchedTask[] = [];
     const now = this.clock.now();
     const first = recs[0]!.offer;
+    const ctx = {
+      agentId: agent.id, backends: agent.backends, remaining: { cpus: r3(cpus), mem: r3(mem) } as Resources, seen: new Set<string>(),
+      isLive: (id: string): boolean => {
+        const t = live.get(id);
+        return t !== undefined && !isTerminal(t.state);
+      },
+    };
     for (const l of list) {
-      const problem = validateTask(l, {
-        agentId: agent.id, backends: agent.info.backends, remaining, seen,
-        isLive: (id) => {
-          const t = live.get(id);
-          return t !== undefined && !isTerminal(t.state);
-        },
-      });
-      if (typeof l?.taskId === 'string') seen.add(l.taskId);
+      const problem = validateTask(l, ctx);
+      if (typeof l?.taskId === 'string') ctx.seen.add(l.taskId);
       if (problem) {
         this.error(frameworkId, l, 'task_invalid', problem);
         continue;
       }
       const res = { cpus: l.resources.cpus ?? 0, mem: l.resources.mem ?? 0 };
-      remaining = { cpus: Math.max(0, r3(remaining.cpus - res.cpus)), mem: Math.max(0, r3(remaining.mem - res.mem)) };
+      ctx.remaining = { cpus: Math.max(0, r3(ctx.remaining.cpus - res.cpus)), mem: Math.max(0, r3(ctx.remaining.mem - res.mem)) };
       accepted.push({
         taskId: l.taskId, name: l.name, resources: res, backend: l.backend, payload: l.payload, timeoutMs: l.timeoutMs,
         frameworkId, agentId: agent.id, offerId: first.id, offeredAt: first.createdAt, acceptedAt: now,
@@ -912,6 +911,7 @@ export class Master implements MasterLink {
     if (accepted.length > 0) this.counters.accepted += recs.length;
     else this.counters.declined += recs.length;
     const fw = this.frameworks.get(frameworkId)!;
+    const remaining = ctx.remaining;
     if (remaining.cpus > 0 || remaining.mem > 0) {
       this.allocator.recover(fw.handle, agent.slot, remaining);
       this.allocator.addFilter(fw.handle, agent.slot, remaining, filters?.refuseSeconds);

@@ -93,7 +93,7 @@ export function formatMinAllocatable(min: MinAllocatable): string {
 export function invalidResources(r: unknown): string | undefined {
   if (typeof r !== 'object' || r === null) return 'resources missing';
   const o = r as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (k !== 'cpus' && k !== 'mem') return `unknown resource "${k.slice(0, 32)}"`;
+  for (const k in o) if (k !== 'cpus' && k !== 'mem' && Object.hasOwn(o, k)) return `unknown resource "${k.slice(0, 32)}"`;
   for (const k of ['cpus', 'mem'] as const) {
     const v = o[k];
     if (v === undefined) continue;

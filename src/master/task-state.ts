@@ -59,14 +59,20 @@ export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   gone: [],
 };
 
+const ALLOWED: Readonly<Record<TaskState, ReadonlySet<TaskState>>> = Object.fromEntries(
+  TASK_STATES.map((s) => [s, new Set(TRANSITIONS[s])]),
+) as unknown as Record<TaskState, ReadonlySet<TaskState>>;
+
+const STATES: ReadonlySet<string> = new Set(TASK_STATES);
+
 /** True when a task in `from` may move to `to`. */
 export function canTransition(from: TaskState, to: TaskState): boolean {
-  return TRANSITIONS[from].includes(to);
+  return ALLOWED[from].has(to);
 }
 
 /** True when `s` is one of the task states (for input from the network). */
 export function isTaskState(s: unknown): s is TaskState {
-  return typeof s === 'string' && (TASK_STATES as readonly string[]).includes(s);
+  return typeof s === 'string' && STATES.has(s);
 }
 
 /**
