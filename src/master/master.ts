@@ -417,6 +417,7 @@ export class Master implements MasterLink {
         return;
       }
     }
+    if (rec.state === 'killed' && status.state === 'killing') return; // the agent is carrying out a kill the master already counted (teardown)
     if (isTerminal(rec.state) || !canTransition(rec.state, status.state) || rec[HOLDER] !== agent) {
       this.counters.invalidUpdates++;
       if (isTerminal(rec.state) && !isTerminal(status.state)) this.killOn(agent, status.frameworkId, status.taskId);

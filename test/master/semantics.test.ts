@@ -158,8 +158,10 @@ describe('teardown', () => {
     ]);
     expect(master.countTasks('killed')).toBe(2);
     expect(master.completedFrameworkList().map((c) => c.id)).toEqual(['f']);
-    // a0 answers at once; a1 never does: its kill is resent after 1, 2, 4 s...
+    // a0 answers at once (killing, then killed: expected, not invalid); a1 never does: its kill is resent after 1, 2, 4 s...
+    master.statusUpdate({ taskId: 't-a0', frameworkId: 'f', agentId: 'a0', state: 'killing', uuid: 'k0', timestamp: 0 });
     master.statusUpdate({ taskId: 't-a0', frameworkId: 'f', agentId: 'a0', state: 'killed', uuid: 'k', timestamp: 0 });
+    expect(master.counters.invalidUpdates).toBe(0);
     clock.advance(7000);
     expect(drivers[0]!.killed).toEqual(['t-a0']);
     expect(drivers[1]!.killed).toEqual(['t-a1', 't-a1', 't-a1', 't-a1']);
