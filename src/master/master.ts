@@ -2,7 +2,7 @@ import { Allocator, type AgentHandle, type FrameworkHandle } from './allocator.j
 import { RealClock, type Clock, type Timer } from './clock.js';
 import { AgentHealth } from './health.js';
 import { KillRetries } from './kills.js';
-import { OfferBook } from './offer-book.js';
+import { OfferBook, type OfferEntry } from './offer-book.js';
 import { newCounters, type MasterCounters } from './metrics.js';
 import { DEFAULT_MIN_ALLOCATABLE, type MinAllocatable, type Resources } from './resources.js';
 import type { Sorter } from './sorter.js';
@@ -102,6 +102,8 @@ interface FrameworkRecord {
   registeredAt: number;
   reregisteredAt?: number;
   disconnectedAt?: number;
+  /** Offers of the allocation run in progress, sent when it ends. */
+  batch?: Offer[];
 }
 
 interface AgentRecord {
@@ -142,13 +144,8 @@ interface CompletedFramework {
   unregisteredAt: number;
 }
 
-interface OfferRecord {
-  offer: Offer;
-  agent: AgentRecord;
-  /** The framework it was made to (its offers are withdrawn before it leaves, so this stays current). */
-  fw: FrameworkRecord;
-  timer?: Timer;
-}
+/** An outstanding offer with its agent and framework records (its framework's offers are withdrawn before it leaves). */
+type OfferRecord = OfferEntry<AgentRecord, FrameworkRecord>;
 
 /** The non-terminal states, whose counts are of tasks now. */
 export const LIVE_STATES: readonly LiveState[] = ['staging', 'starting', 'running', 'killing', 'unreachable'];
@@ -182,7 +179,7 @@ export class Master implements MasterLink {
   private readonly goneAgents = new Set<string>();
   private readonly frameworks = new Map<string, FrameworkRecord>();
   private readonly completedFrameworks = new Map<string, CompletedFramework>();
-  private readonly offers = new OfferBook<OfferRecord>();
+  private readonly offers = new OfferBook<AgentRecord, FrameworkRecord>();
   /** Task table: framework id → task id → record; a torn-down framework's tasks stay, terminal, while it is remembered. */
   private readonly tasks = new Map<string, Map<string, TaskEntry>>();
   private readonly completed = new Map<string, { recs: TaskEntry[]; head: number }>();
@@ -429,7 +426,7 @@ export class Master implements MasterLink {
   /** Runs one allocation now and sends the resulting offers. Its real duration is recorded. */
   allocate(): void {
     const t0 = this.realNow();
-    const byFramework = new Map<string, Offer[]>();
+    const batched: FrameworkRecord[] = [];
     const now = this.clock.now();
     const timeout = this.opts.offerTimeoutMs;
     let made = 0;
@@ -441,18 +438,18 @@ export class Master implements MasterLink {
         id: this.offers.nextId(), frameworkId, agentId: agent.id, hostname: agent.hostname,
         resources, backends: agent.backends, createdAt: now,
       };
-      const rec: OfferRecord = { offer, agent, fw };
-      if (timeout !== undefined) rec.timer = this.clock.setTimer(timeout, () => this.rescind(offer.id));
-      this.offers.add(rec);
+      this.offers.add(offer, agent, fw, timeout === undefined ? undefined : this.clock.setTimer(timeout, () => this.rescind(offer.id)));
       agent.offers++;
       agent.offeredCpus = r3(agent.offeredCpus + resources.cpus);
       agent.offeredMem = r3(agent.offeredMem + resources.mem);
       fw.offers++;
       fw.offeredCpus = r3(fw.offeredCpus + resources.cpus);
       fw.offeredMem = r3(fw.offeredMem + resources.mem);
-      let list = byFramework.get(frameworkId);
-      if (!list) byFramework.set(frameworkId, (list = []));
-      list.push(offer);
+      if (fw.batch) fw.batch.push(offer);
+      else {
+        fw.batch = [offer];
+        batched.push(fw);
+      }
       made++;
     });
     const ms = this.realNow() - t0;
@@ -461,9 +458,10 @@ export class Master implements MasterLink {
     const samples = this.counters.allocationRunMs;
     samples.push(ms);
     if (samples.length > this.keepRunSamples) samples.splice(0, samples.length - this.keepRunSamples);
-    for (const [fid, list] of byFramework) {
-      const fw = this.frameworks.get(fid);
-      if (fw && fw.connected) fw.scheduler.resourceOffers(fw.driver, list);
+    for (const fw of batched) {
+      const list = fw.batch!;
+      fw.batch = undefined;
+      if (this.frameworks.get(fw.id) === fw && fw.connected) fw.scheduler.resourceOffers(fw.driver, list);
     }
   }
 
@@ -822,20 +820,26 @@ export class Master implements MasterLink {
 
   // ---- internals: offers -----------------------------------------------------------------------
 
+  /** Removes an outstanding offer from the books (resources not yet recovered); returns it with its records. */
   private takeOffer(offerId: string): OfferRecord | undefined {
-    const rec = this.offers.take(offerId);
-    if (!rec) return undefined;
-    rec.timer?.cancel();
-    const r = rec.offer.resources;
-    const a = rec.agent;
+    const offer = this.offers.take(offerId);
+    if (!offer) return undefined;
+    const a = this.offers.takenAgent!;
+    const fw = this.offers.takenFw!;
+    this.offers.takenTimer?.cancel();
+    this.unbook(offer, a, fw);
+    return { offer, agent: a, fw };
+  }
+
+  /** Takes an offer's resources off its agent's and framework's offered sums. */
+  private unbook(offer: Offer, a: AgentRecord, fw: FrameworkRecord): void {
+    const r = offer.resources;
     a.offeredCpus = Math.max(0, r3(a.offeredCpus - r.cpus));
     a.offeredMem = Math.max(0, r3(a.offeredMem - r.mem));
     a.offers--;
-    const fw = rec.fw;
     fw.offers--;
     fw.offeredCpus = Math.max(0, r3(fw.offeredCpus - r.cpus));
     fw.offeredMem = Math.max(0, r3(fw.offeredMem - r.mem));
-    return rec;
   }
 
   /** Rescinds every outstanding offer on an agent (it is leaving): a scan, as agents leave rarely. */
@@ -860,11 +864,11 @@ export class Master implements MasterLink {
     const ids = typeof offerIds === 'string' ? [offerIds] : Array.isArray(offerIds) ? (offerIds as string[]) : [];
     const list = Array.isArray(launches) ? launches : [];
     const offerError = validateOffers(ids, {
-      frameworkId, offer: (id) => this.offers.get(id)?.offer, agentRegistered: (id) => this.agents.has(id),
+      frameworkId, offer: (id) => this.offers.get(id), agentRegistered: (id) => this.agents.has(id),
     });
     if (offerError) {
       for (const id of new Set(ids)) {
-        const rec = this.offers.get(id);
+        const rec = this.offers.entry(id);
         if (rec && rec.offer.frameworkId === frameworkId) {
           this.takeOffer(id);
           this.counters.declined++;
@@ -964,14 +968,19 @@ export class Master implements MasterLink {
   }
 
   private declineOne(frameworkId: string, offerId: string, filters?: Filters): void {
-    const rec = this.offers.get(offerId);
-    if (!rec || rec.offer.frameworkId !== frameworkId) return;
-    this.takeOffer(offerId);
+    const offer = this.offers.get(offerId);
+    if (!offer || offer.frameworkId !== frameworkId) return;
+    this.offers.take(offerId);
+    const agent = this.offers.takenAgent!;
+    const fw = this.offers.takenFw!;
+    this.offers.takenTimer?.cancel();
+    this.unbook(offer, agent, fw);
     this.counters.declined++;
-    const r = rec.offer.resources;
-    this.allocator.recover(rec.fw.handle, rec.agent.slot, r);
-    this.allocator.addFilter(rec.fw.handle, rec.agent.slot, r, filters?.refuseSeconds);
+    const r = offer.resources;
+    this.allocator.recover(fw.handle, agent.slot, r);
+    this.allocator.addFilter(fw.handle, agent.slot, r, filters?.refuseSeconds);
   }
+
 
   private kill(frameworkId: string, taskId: string): void {
     const rec = this.tasks.get(frameworkId)?.get(taskId);
