@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, ExitResult, LimitsEnforced, TaskHandle, TaskSink, TaskUsage } from '../backends/backend.js';
 import type { ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
-import type { Master } from '../master/master.js';
+import { RealClock, type Clock } from '../master/clock.js';
 import type { Resources } from '../master/resources.js';
-import type { TaskState } from '../master/task-state.js';
-import type { AgentDriver, AgentInfo, LaunchedTask, TaskStatus } from '../master/types.js';
+import { isTerminal, type TaskState } from '../master/task-state.js';
+import type { AgentDriver, AgentInfo, AgentTaskReport, LaunchedTask, MasterLink, TaskStatus } from '../master/types.js';
 import { ExecutorOutput } from './executor-output.js';
 import { outcomeAtWorkDone, readUsage, snapshot, WorkDoneSignal, type TaskEndListener } from './task-end.js';
 
@@ -41,25 +41,43 @@ export interface TaskResultData {
 }
 
 interface Running {
+  task: LaunchedTask;
   handle?: TaskHandle;
   killRequested: boolean;
+  /** The state last reported for the task. */
+  state: TaskState;
 }
 
-/** An agent in the master's process: runs tasks on its backends and reports their states. */
+/** Terminal states of recently ended tasks kept for reconcile(). */
+const KEEP_ENDED = 1000;
+
+const keyOf = (frameworkId: string, taskId: string): string => `${frameworkId}\u0000${taskId}`;
+
+/**
+ * An agent in the master's process: runs tasks on its backends and reports their states. It talks to
+ * the master only through MasterLink (register, status updates, pongs), the interface an agent in
+ * another process will use over HTTP; the master reaches it through AgentDriver.
+ */
 export class LocalAgent implements AgentDriver {
   /** Id the master gave this agent. */
   id = '';
   private readonly running = new Map<string, Running>();
+  private readonly ended = new Map<string, TaskState>();
+  private readonly clock: Clock;
+  private info?: Omit<AgentInfo, 'backends' | 'tasks'>;
   private connected = true;
   private removed = false;
   private held: TaskStatus[] = [];
   private readonly endListeners = new Set<TaskEndListener>();
 
   constructor(
-    private readonly master: Master,
+    private readonly master: MasterLink & { readonly clock?: Clock },
     private readonly backends: Map<string, Backend>,
     private readonly signal?: AbortSignal,
-  ) {}
+    clock?: Clock,
+  ) {
+    this.clock = clock ?? master.clock ?? new RealClock();
+  }
 
   /** Calls `l` with each task's complete record (phases to `cleaned`, exit, usage) after its teardown; returns the unsubscribe. */
   onTaskEnd(l: TaskEndListener): () => void {
@@ -68,22 +86,41 @@ export class LocalAgent implements AgentDriver {
   }
 
   /** Registers with the master. */
-  register(info: Omit<AgentInfo, 'backends'>, id?: string): string {
-    this.id = this.master.registerAgent({ ...info, backends: [...this.backends.keys()] }, this, id);
+  register(info: Omit<AgentInfo, 'backends' | 'tasks'>, id?: string): string {
+    this.info = { hostname: info.hostname, resources: info.resources };
+    this.id = this.master.registerAgent({ ...this.info, backends: [...this.backends.keys()] }, this, id);
     return this.id;
   }
 
   launch(task: LaunchedTask): void {
-    const r: Running = { killRequested: false };
-    this.running.set(task.taskId, r);
-    void this.run(task, r).finally(() => this.running.delete(task.taskId));
+    const key = keyOf(task.frameworkId, task.taskId);
+    if (this.removed || this.running.has(key)) {
+      this.update(task, 'dropped', this.removed ? 'agent is shut down' : `task ${task.taskId} is already running here`);
+      return;
+    }
+    const r: Running = { task, killRequested: false, state: 'staging' };
+    this.running.set(key, r);
+    void this.run(task, r).finally(() => {
+      if (this.running.get(key) === r) this.running.delete(key);
+    });
   }
 
-  kill(taskId: string): void {
-    const r = this.running.get(taskId);
-    if (!r) return;
+  kill(taskId: string, frameworkId?: string): void {
+    const r = this.find(taskId, frameworkId);
+    if (!r) {
+      // Not running here (never launched, or already ended): answer, so the master stops resending the kill.
+      if (frameworkId !== undefined) {
+        this.send({
+          taskId, frameworkId, agentId: this.id, state: this.ended.get(keyOf(frameworkId, taskId)) ?? 'killed', uuid: randomUUID(),
+          timestamp: this.clock.now(), message: 'task not running on this agent',
+        });
+      }
+      return;
+    }
+    if (r.killRequested) return;
     r.killRequested = true;
     if (r.handle) {
+      this.update(r.task, 'killing', 'kill requested');
       const b = this.backends.get(r.handle.backend)!;
       void b.stop(r.handle, 2000).catch(() => {});
     }
@@ -98,7 +135,20 @@ export class LocalAgent implements AgentDriver {
   shutdown(_reason?: string): void {
     this.removed = true;
     this.held = [];
-    for (const taskId of [...this.running.keys()]) this.kill(taskId);
+    for (const r of [...this.running.values()]) this.kill(r.task.taskId, r.task.frameworkId);
+  }
+
+  /** Reports the current state of the named tasks; `dropped` for a task it never had. */
+  reconcile(tasks: readonly { taskId: string; frameworkId: string }[]): void {
+    for (const t of tasks) {
+      const r = this.running.get(keyOf(t.frameworkId, t.taskId));
+      const ended = this.ended.get(keyOf(t.frameworkId, t.taskId));
+      const state: TaskState = r ? r.state : ended ?? 'dropped';
+      this.send({
+        taskId: t.taskId, frameworkId: t.frameworkId, agentId: this.id, state, uuid: randomUUID(), timestamp: this.clock.now(),
+        reason: 'reconciliation', message: r || ended ? undefined : 'task never reached this agent',
+      });
+    }
   }
 
   /**
@@ -109,12 +159,25 @@ export class LocalAgent implements AgentDriver {
     this.connected = false;
   }
 
-  /** Ends a partition: held status updates are sent, in order. */
+  /**
+   * Ends a partition: the agent re-registers, reporting its tasks (the master may have marked it
+   * unreachable meanwhile), then sends its held status updates, in order.
+   */
   reconnect(): void {
     this.connected = true;
     const held = this.held;
     this.held = [];
-    if (!this.removed) for (const s of held) this.master.statusUpdate(s);
+    if (this.removed || !this.info) return;
+    const tasks: AgentTaskReport[] = [...this.running.values()].map((r) => ({ taskId: r.task.taskId, frameworkId: r.task.frameworkId, state: r.state }));
+    for (const s of held) {
+      if (isTerminal(s.state) && !this.running.has(keyOf(s.frameworkId, s.taskId))) tasks.push({ taskId: s.taskId, frameworkId: s.frameworkId, state: s.state });
+    }
+    try {
+      this.master.registerAgent({ ...this.info, backends: [...this.backends.keys()], tasks }, this, this.id);
+    } catch {
+      return; // marked gone: the master told it to shut down
+    }
+    for (const s of held) this.master.statusUpdate(s);
   }
 
   /** True until the master removes the agent. */
@@ -127,18 +190,32 @@ export class LocalAgent implements AgentDriver {
     return this.running.size;
   }
 
+  private find(taskId: string, frameworkId?: string): Running | undefined {
+    if (frameworkId !== undefined) return this.running.get(keyOf(frameworkId, taskId));
+    for (const r of this.running.values()) if (r.task.taskId === taskId) return r;
+    return undefined;
+  }
+
   private update(task: LaunchedTask, state: TaskState, message?: string, data?: TaskResultData): void {
     if (this.removed) return;
-    const status: TaskStatus = {
-      taskId: task.taskId, frameworkId: task.frameworkId, agentId: this.id, state, uuid: randomUUID(),
-      timestamp: this.master.clock.now(), message, data,
-    };
+    const key = keyOf(task.frameworkId, task.taskId);
+    const r = this.running.get(key);
+    if (r && r.task === task) r.state = state;
+    if (isTerminal(state)) {
+      this.ended.set(key, state);
+      if (this.ended.size > KEEP_ENDED) this.ended.delete(this.ended.keys().next().value!);
+    }
+    this.send({ taskId: task.taskId, frameworkId: task.frameworkId, agentId: this.id, state, uuid: randomUUID(), timestamp: this.clock.now(), message, data });
+  }
+
+  private send(status: TaskStatus): void {
+    if (this.removed) return;
     if (this.connected) this.master.statusUpdate(status);
     else this.held.push(status);
   }
 
   private async run(task: LaunchedTask, r: Running): Promise<void> {
-    const clock = this.master.clock;
+    const clock = this.clock;
     const data: TaskResultData = {
       backend: task.backend, requested: task.resources, attributes: {},
       phases: { offered: task.offeredAt, accepted: task.acceptedAt, requested: clock.now() },
@@ -177,14 +254,17 @@ export class LocalAgent implements AgentDriver {
     data.limits = handle.limits;
     data.attributes = handle.attributes;
     data.phases.running ??= clock.now();
-    if (r.killRequested || output.violation) void backend.stop(handle, 2000).catch(() => {});
     this.update(task, 'running');
+    if (r.killRequested) {
+      this.update(task, 'killing', 'kill requested');
+      void backend.stop(handle, 2000).catch(() => {});
+    } else if (output.violation) void backend.stop(handle, 2000).catch(() => {});
     const exited = backend.wait(handle).catch((err: unknown): ExitResult => ({
       exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err),
     }));
     let reported: TaskState | undefined;
     if ((await Promise.race([workDone.reached, exited.then(() => 'exited' as const)])) === 'workDone' && !r.killRequested) {
-      const o = output.violation ? { state: 'failed' as const, message: output.violation } : outcomeAtWorkDone(task, data);
+      const o = output.violation ? { state: 'failed' as const, message: output.violation } : outcomeAtWorkDone(data);
       reported = o.state;
       this.update(task, o.state, o.message, output.violation ? { ...snapshot(data), result: undefined } : snapshot(data));
     }
@@ -198,11 +278,12 @@ export class LocalAgent implements AgentDriver {
     } catch (err) {
       data.error ??= `cleanup failed: ${err instanceof Error ? err.message : String(err)}`;
     }
+    // The executor's exit says how it went (exit 0 and no error message: finished); whether a finished
+    // task produced what its framework wanted is the framework's call, not the agent's.
     if (reported === undefined) {
-      const wanted = (task.payload as ExecutorTask | undefined)?.mode === 'wordcount';
       if (r.killRequested) reported = 'killed';
       else if (output.violation || exit.timedOut) reported = 'failed';
-      else reported = exit.exitCode === 0 && (!wanted || data.result) ? 'finished' : 'failed';
+      else reported = exit.exitCode === 0 && !data.error ? 'finished' : 'failed';
       const message = reported === 'killed' ? 'killed on request' : output.violation ? output.violation
         : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data) : undefined;
       this.update(task, reported, message, output.violation ? { ...data, result: undefined } : data);

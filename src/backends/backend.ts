@@ -159,6 +159,8 @@ export function unmeasuredUsage(reason: string): TaskUsage {
 
 /** The same kind of instance started by the plain, independent tool, for a cross-check of isolab's own figure. */
 export interface PlainCommand {
+  /** What kind of cross-check this is: `docker-run`, `plain-qemu`. */
+  kind: 'docker-run' | 'plain-qemu';
   /** The command (argv[0] is the program): `docker run ...`, `qemu-system-x86_64 ...`. */
   argv: string[];
   /** Text of the stdout line that marks the point compared (the executor's ready line, the guest's init marker). */

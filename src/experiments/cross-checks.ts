@@ -51,46 +51,78 @@ export async function timeToMarker(cmd: PlainCommand, timeoutMs: number): Promis
 }
 
 /**
- * The start-up cross-check of one backend: `n` starts with its plain tool (docker run, bare QEMU),
- * each timed from spawn to the marker, against isolab's requested → the same phase over its warm runs.
+ * The start-up cross-check of one backend, interleaved with its warm start-ups so both see the same
+ * host load: after some of the warm runs (spread evenly), one start with the plain tool (docker run,
+ * bare QEMU) timed from spawn to the marker; at the end, against isolab's requested → the same
+ * phase over the warm runs.
  */
-export async function plainCrossCheck(ctx: ExperimentContext, info: BackendInfo, backend: Backend, r: StartupResult, n: number): Promise<CrossCheck | null> {
-  if (!backend.plainCommand) return null;
-  const resources = ctx.store.data.settings.startupResources;
-  let probe: PlainCommand | undefined;
-  try {
-    probe = await backend.plainCommand({ taskId: 'xcheck-0', resources, executor: { taskId: 'xcheck-0', mode: 'idle' } });
-  } catch (err) {
-    return failedCheck(info, 'plain start', errorMessage(err));
-  }
-  if (!probe) return null;
-  await probe.stop();
-  const isolab = r.samples
-    .filter((s) => s.start === 'warm' && s.ok && s.phases[probe!.isolabPhase] !== undefined && s.phases.requested !== undefined)
-    .map((s) => round(s.phases[probe!.isolabPhase]! - s.phases.requested!, 3));
-  const external: number[] = [];
-  let error: string | undefined;
-  const timeout = Math.max(60_000, (info.descriptor?.priors.startupSeconds ?? 5) * 10_000);
-  for (let i = 1; i <= n; i++) {
-    ctx.signal.throwIfAborted();
-    const cmd = await backend.plainCommand({ taskId: `xcheck-${i}`, resources, executor: { taskId: `xcheck-${i}`, mode: 'idle' } });
-    if (!cmd) break;
-    const t = await timeToMarker(cmd, timeout);
-    if (t.ms === null) {
-      error = t.error;
-      break;
+export class PlainCrossCheck {
+  private readonly external: number[] = [];
+  private error?: string;
+  private probe?: PlainCommand;
+  private started = 0;
+
+  private constructor(
+    private readonly ctx: ExperimentContext,
+    private readonly info: BackendInfo,
+    private readonly backend: Backend,
+    /** Plain runs wanted. */
+    readonly n: number,
+  ) {}
+
+  /** A cross-check for a backend with a plain tool, or undefined when it has none (or it cannot say). */
+  static async create(ctx: ExperimentContext, info: BackendInfo, backend: Backend, n: number): Promise<PlainCrossCheck | undefined> {
+    if (!backend.plainCommand || n <= 0) return undefined;
+    const c = new PlainCrossCheck(ctx, info, backend, n);
+    try {
+      c.probe = await backend.plainCommand(c.spec(0));
+    } catch (err) {
+      c.error = errorMessage(err);
+      return c;
     }
-    external.push(t.ms);
+    if (!c.probe) return undefined;
+    await c.probe.stop();
+    return c;
   }
-  const a = summarize(isolab);
-  const b = summarize(external);
-  const ratio = a.median !== null && b.median !== null && b.median > 0 ? round(a.median / b.median, 3) : null;
-  return {
-    kind: probe.isolabPhase === 'ready' ? 'docker-run' : 'plain-qemu', backend: info.name, accelerator: r.accelerator, what: probe.what,
-    tool: probe.argv.map((x) => (/\s/.test(x) ? JSON.stringify(x) : x)).join(' '), isolabMetric: `requested → ${probe.isolabPhase}`, unit: 'ms',
-    isolab: a, external: b, ratio, status: external.length > 0 && isolab.length > 0 ? 'done' : 'failed',
-    ...(external.length === 0 || isolab.length === 0 ? { reason: error ?? (isolab.length === 0 ? `isolab recorded no ${probe.isolabPhase}` : 'no plain run') } : {}),
-  };
+
+  private spec(i: number) {
+    const resources = this.ctx.store.data.settings.startupResources;
+    return { taskId: `xcheck-${i}`, resources, executor: { taskId: `xcheck-${i}`, mode: 'idle' as const } };
+  }
+
+  /** Runs a plain start after warm run `i` of `warm` when it is one of the evenly spread points. */
+  async afterWarm(i: number, warm: number): Promise<void> {
+    if (!this.probe || this.error || this.started >= this.n) return;
+    const due = Math.ceil(((this.started + 1) * warm) / this.n);
+    if (i < due && i < warm) return;
+    this.started++;
+    const timeout = Math.max(60_000, (this.info.descriptor?.priors.startupSeconds ?? 5) * 10_000);
+    const cmd = await this.backend.plainCommand!(this.spec(this.started));
+    if (!cmd) return;
+    const t = await timeToMarker(cmd, timeout);
+    if (t.ms === null) this.error = t.error;
+    else this.external.push(t.ms);
+  }
+
+  /** The check, from the plain runs and the result's warm runs. */
+  result(r: StartupResult): CrossCheck {
+    const probe = this.probe;
+    if (!probe) return failedCheck(this.info, 'plain start', this.error ?? 'no plain command');
+    const isolab = r.samples
+      .filter((s) => s.start === 'warm' && s.ok && s.phases[probe.isolabPhase] !== undefined && s.phases.requested !== undefined)
+      .map((s) => round(s.phases[probe.isolabPhase]! - s.phases.requested!, 3));
+    const a = summarize(isolab);
+    const b = summarize(this.external);
+    const ratio = a.median !== null && b.median !== null && b.median > 0 ? round(a.median / b.median, 3) : null;
+    const ok = this.external.length > 0 && isolab.length > 0;
+    return {
+      kind: probe.kind, backend: this.info.name, accelerator: r.accelerator,
+      what: `${probe.what}; the plain runs interleaved with isolab's warm runs`,
+      tool: probe.argv.map((x) => (/\s/.test(x) ? JSON.stringify(x) : x)).join(' '), isolabMetric: `requested → ${probe.isolabPhase}`, unit: 'ms',
+      isolab: a, external: b, ratio, status: ok ? 'done' : 'failed',
+      ...(ok ? {} : { reason: this.error ?? (isolab.length === 0 ? `isolab recorded no ${probe.isolabPhase}` : 'no plain run') }),
+    };
+  }
 }
 
 function failedCheck(info: BackendInfo, what: string, reason: string): CrossCheck {

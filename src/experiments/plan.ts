@@ -247,7 +247,7 @@ export function planUnits(s: RunSettings, usable: readonly B[], samplerCostSecon
           units.push({ id: `startup:${b.name}:series-serial`, kind: `series:${b.name}`, label: `startup · ${b.name} · ${sp.series} launched one after another`, estimateS: sp.series * p.launchSeconds });
           units.push({ id: `startup:${b.name}:series-parallel`, kind: `series:${b.name}`, label: `startup · ${b.name} · ${sp.series} launched at once`, estimateS: sp.series * p.launchSeconds * 0.7 });
         }
-        units.push({ id: `xcheck:${b.name}`, kind: `xcheck:${b.name}`, label: `startup · ${b.name} · cross-check with the plain tool`, estimateS: 5 * p.startupSeconds * 0.8 });
+        units.push({ id: `xcheck:${b.name}`, kind: `xcheck:${b.name}`, label: `startup · ${b.name} · cross-check against the plain tool (its runs were interleaved with the warm ones)`, estimateS: 0.1 });
       }
     } else if (exp === 'density') {
       for (const b of usable) {
@@ -262,12 +262,14 @@ export function planUnits(s: RunSettings, usable: readonly B[], samplerCostSecon
     } else {
       if (usable.length > 0) units.push({ id: 'sampler', kind: 'sampler', label: 'throughput · measuring the sampler\'s own cost', estimateS: 2 * samplerCostSeconds });
       for (const b of usable) {
-        const p = priorsOf(b.descriptor);
-        const jobs = s.throughputRepeatByBackend?.[b.name] ?? s.throughputRepeat;
         const sizes = s.throughputSizesByBackend?.[b.name];
         if (!emulated(b) && sizes && sizes.length > 1) {
-          units.push({ id: `throughput:${b.name}:calibrate`, kind: `throughput:${b.name}`, label: `throughput · ${b.name} · calibration job (not in the statistics)`, estimateS: jobSeconds(p, sizes[0]!, 1, 2) });
+          units.push({ id: `throughput:${b.name}:calibrate`, kind: `throughput:${b.name}`, label: `throughput · ${b.name} · calibration job (not in the statistics)`, estimateS: jobSeconds(priorsOf(b.descriptor), sizes[0]!, 1, 2) });
         }
+      }
+      for (const b of usable) {
+        const p = priorsOf(b.descriptor);
+        const jobs = s.throughputRepeatByBackend?.[b.name] ?? s.throughputRepeat;
         for (const [ci, c] of throughputConfigs(s, b.name).entries()) {
           for (let i = 1; i <= jobs; i++) {
             units.push({

@@ -8,7 +8,7 @@ import { writeCorpus } from '../workload/corpus.js';
 import { inspectBackends, registrySource, type BackendSource } from './backends.js';
 import type { ExperimentContext, InputFile } from './context.js';
 import { CROSS_CHECK_RUNS, emulated, planLines, planRun, planUnits } from './plan.js';
-import { plainCrossCheck } from './cross-checks.js';
+import { PlainCrossCheck } from './cross-checks.js';
 import { runDensity } from './density.js';
 import { collectEnvironment, environmentRef } from './environment.js';
 import { Progress } from './progress.js';
@@ -122,6 +122,48 @@ export function sizesFromCalibration(c: Calibration): number[] {
 }
 
 /**
+ * Calibrates the fit sizes of every backend that is not emulated (unless sizes were given): one
+ * P=1 job each (a warm-up), then sizes so P=1 jobs last ~2.5 s and ~5 s; the larger is made common
+ * to all of them (the largest), so the P = 1, 2, 4 comparison runs on one input for every such
+ * backend (a process job at P=1 lasts ≥ 4 s there).
+ */
+async function calibrateSizes(
+  ctx: ExperimentContext, backends: readonly BackendInfo[], get: (b: BackendInfo) => Promise<Backend | undefined>, inputs: Inputs, o: RunOptions,
+): Promise<void> {
+  const s = ctx.store.data.settings;
+  const large: number[] = [];
+  const calibrated: BackendInfo[] = [];
+  for (const b of backends) {
+    const unit = `throughput:${b.name}:calibrate`;
+    const sizes = s.throughputSizesByBackend?.[b.name];
+    const backend = await get(b);
+    if (!backend || o.given?.sizes || o.inputFile || emulated(b) || !sizes || sizes.length < 2) {
+      ctx.progress.drop((u) => u.id === unit);
+      continue;
+    }
+    ctx.progress.start(unit);
+    const c = await calibrationJob(ctx, b, backend, await inputs.get(sizes[0]!, false));
+    ctx.progress.done(unit);
+    if (!c) continue;
+    const next = sizesFromCalibration(c);
+    (s.throughputCalibration ??= {})[b.name] = c;
+    o.log(`isolab: throughput ${b.name}: calibration job ${(c.bytes / 1e6).toFixed(0)} MB in ${c.jobSeconds.toFixed(2)} s (${c.mbPerSecond.toFixed(0)} MB/s after start-up): sizes ${next.map((x) => (x / 1e6).toFixed(0)).join(', ')} MB`);
+    s.throughputSizesByBackend![b.name] = next;
+    large.push(next[next.length - 1]!);
+    calibrated.push(b);
+  }
+  if (calibrated.length === 0) return;
+  const common = Math.max(...large);
+  for (const b of calibrated) {
+    const sizes = s.throughputSizesByBackend![b.name]!;
+    sizes[sizes.length - 1] = common;
+    s.throughputParallelBytes![b.name] = common;
+  }
+  o.log(`isolab: throughput: the P comparison runs on ${(common / 1e6).toFixed(0)} MB for ${calibrated.map((b) => b.name).join(', ')}`);
+  ctx.store.save();
+}
+
+/**
  * Runs the chosen experiments on every usable backend, in order startup (with its launch series and
  * cross-checks), density, throughput (with the fixed-cost fits); unusable backends are recorded as
  * skipped with the reason. The plan is printed first. results.json is rewritten after every
@@ -171,23 +213,17 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
       if (exp === 'startup') {
         for (const b of backends) {
           const backend = await get(b);
-          const r = await runStartup(ctx, b, backend);
-          const unit = `xcheck:${b.name}`;
-          if (!backend) continue;
-          if (s.crossChecks === false || !backend.plainCommand || r.status === 'failed') {
-            progress.drop((u) => u.id === unit);
-            continue;
-          }
-          progress.start(unit);
           const n = emulated(b) ? CROSS_CHECK_RUNS.emulated : CROSS_CHECK_RUNS.normal;
-          const c = await plainCrossCheck(ctx, b, backend, r, n).catch((err: unknown) => {
-            if (o.signal.aborted) throw err;
-            o.log(`isolab: cross-check ${b.name} failed: ${errorMessage(err)}`);
-            return null;
-          });
-          progress.done(unit);
-          if (c) data.crossChecks!.push(c);
-          store.save();
+          const check = backend && s.crossChecks !== false ? await PlainCrossCheck.create(ctx, b, backend, n) : undefined;
+          const unit = `xcheck:${b.name}`;
+          if (!check) progress.drop((u) => u.id === unit);
+          const r = await runStartup(ctx, b, backend, check ? (i, warm) => check.afterWarm(i, warm) : undefined);
+          if (check) {
+            progress.start(unit);
+            data.crossChecks!.push(check.result(r));
+            progress.done(unit);
+            store.save();
+          }
         }
       } else if (exp === 'density') {
         for (const b of backends) {
@@ -201,24 +237,9 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
           progress.done('sampler');
           store.save();
         }
+        await calibrateSizes(ctx, backends, get, inputs, o);
         for (const b of backends) {
           const backend = await get(b);
-          const sizes = s.throughputSizesByBackend?.[b.name];
-          if (backend && !o.given?.sizes && !o.inputFile && !emulated(b) && sizes && sizes.length > 1) {
-            const unit = `throughput:${b.name}:calibrate`;
-            progress.start(unit);
-            const c = await calibrationJob(ctx, b, backend, await inputs.get(sizes[0]!, false));
-            progress.done(unit);
-            if (c) {
-              const next = sizesFromCalibration(c);
-              (s.throughputCalibration ??= {})[b.name] = c;
-              o.log(`isolab: throughput ${b.name}: calibration job ${(c.bytes / 1e6).toFixed(0)} MB in ${c.jobSeconds.toFixed(2)} s (${c.mbPerSecond.toFixed(0)} MB/s after start-up); sizes ${sizes.map((x) => (x / 1e6).toFixed(0)).join(', ')} → ${next.map((x) => (x / 1e6).toFixed(0)).join(', ')} MB`);
-              s.throughputSizesByBackend![b.name] = next;
-              s.throughputParallelBytes![b.name] = next[next.length - 1]!;
-            }
-          } else {
-            progress.drop((u) => u.id === `throughput:${b.name}:calibrate`);
-          }
           const configs = throughputConfigs(s, b.name);
           for (let ci = 0; ci < configs.length; ci++) {
             const c = throughputConfigs(s, b.name)[ci]!;

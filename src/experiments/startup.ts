@@ -115,7 +115,11 @@ export function startupPlanFor(s: StartupSettingsView, backend: string): { warm:
 }
 
 /** Runs cold (or first) then warm start-ups on one backend, then its launch series; the result is in the store, saved as it goes. */
-export async function runStartup(ctx: ExperimentContext, info: BackendInfo, backend: Backend | undefined): Promise<StartupResult> {
+export async function runStartup(
+  ctx: ExperimentContext, info: BackendInfo, backend: Backend | undefined,
+  /** Called after each warm run (its number from 1, of how many): the cross-check's plain starts go here. */
+  afterWarm?: (i: number, warm: number) => Promise<void>,
+): Promise<StartupResult> {
   const st = ctx.store.data.settings;
   const plan = startupPlanFor(st, info.name);
   const r: StartupResult = {
@@ -170,6 +174,14 @@ export async function runStartup(ctx: ExperimentContext, info: BackendInfo, back
     ctx.store.save();
     consecutiveFailures = sample.ok ? 0 : consecutiveFailures + 1;
     if (!sample.ok) ctx.log(`isolab: startup ${info.name} run ${i} failed: ${sample.error}`);
+    if (!before && afterWarm) {
+      try {
+        await afterWarm(i - plan.before, plan.warm);
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        ctx.log(`isolab: cross-check ${info.name}: ${errorMessage(err)}`);
+      }
+    }
     if (consecutiveFailures >= 3 && i < total) {
       stoppedEarly = true;
       ctx.progress.drop((u) => u.kind === `startup:${info.name}`);

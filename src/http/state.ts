@@ -1,129 +1,164 @@
-import type { Master } from '../master/master.js';
-import { NONE, add, subtract, type Resources } from '../master/resources.js';
-import { TASK_STATES, type TaskState } from '../master/task-state.js';
-import { max, min, percentile } from '../stats/index.js';
+import type { AgentView, FrameworkView, Master, Page, TaskRecord } from '../master/master.js';
 
-/** Allocation runs the timer metrics summarise (the newest). */
-export const TIMER_WINDOW = 1000;
+export type { Page } from '../master/master.js';
+import { formatMinAllocatable, type Resources } from '../master/resources.js';
+import type { TaskState } from '../master/task-state.js';
+import type { Offer } from '../master/types.js';
 
-/** One task as /state and /tasks show it. */
+export { metricsSnapshot, TIMER_WINDOW } from '../master/metrics.js';
+
+/** Default and largest number of items of each list in one /state or list answer. */
+export const DEFAULT_LIMIT = 100;
+/** Largest `limit` a list endpoint accepts. */
+export const MAX_LIMIT = 10_000;
+
+/** One task as /state and /tasks show it (Mesos' field names). */
 export interface TaskView {
   /** Task id (unique within its framework). */
   id: string;
   /** Human name, if any. */
   name?: string;
   /** Owning framework. */
-  frameworkId: string;
+  framework_id: string;
   /** Agent it runs (or ran) on. */
-  agentId: string;
+  agent_id: string;
   /** Current state. */
   state: TaskState;
-  /** Resources it holds. */
+  /** Resources it holds (or held). */
   resources: Resources;
   /** Backend that runs it. */
   backend: string;
-  /** Clock time (ms) of the last status update, if any. */
-  updatedAt?: number;
-  /** Message of the last status update, e.g. why it failed. */
+  /** Clock time (s) of the last status update, if any. */
+  updated_time?: number;
+  /** Reason of the last status update, after Mesos' TaskStatus.Reason. */
+  reason?: string;
+  /** Message of the last status update, shortened, with host paths hidden. */
   message?: string;
 }
 
-/** Every task the master remembers (live and recently completed), optionally filtered. */
-export function taskViews(master: Master, filter: { state?: TaskState; frameworkId?: string } = {}): TaskView[] {
-  const out: TaskView[] = [];
-  for (const rec of master.allTasks()) {
+
+/**
+ * A status message as the API shows it: first line only, without the executor's stderr (the agent
+ * appends its last line to "executor exited with N: ..."), at most 160 characters, host paths
+ * replaced by `<path>`. Full messages stay in the task's data and in logs, not in API bodies.
+ */
+export function publicMessage(message: string): string {
+  const line = (message.split(/\r?\n/, 1)[0] ?? '').replace(/^(executor exited with -?\d+):.*$/, '$1');
+  const hidden = line.replace(/(^|[\s"'=:(\[,])(?:~|\.{1,2})?\/[^\s"',:)\]]*/g, '$1<path>');
+  return hidden.length > 160 ? `${hidden.slice(0, 157)}...` : hidden;
+}
+
+function taskView(rec: TaskRecord): TaskView {
+  const t = rec.task;
+  const v: TaskView = { id: t.taskId, framework_id: t.frameworkId, agent_id: t.agentId, state: rec.state, resources: t.resources, backend: t.backend };
+  if (t.name !== undefined) v.name = t.name;
+  if (rec.last) v.updated_time = rec.last.timestamp / 1000;
+  if (rec.last?.reason) v.reason = String(rec.last.reason);
+  if (rec.last?.message) v.message = publicMessage(rec.last.message);
+  return v;
+}
+
+/** Tasks the master remembers (live and recently completed), filtered, one page of them; built lazily. */
+export function taskPage(master: Master, page: Page, filter: { state?: TaskState; frameworkId?: string } = {}): { total: number; tasks: TaskView[] } {
+  const tasks: TaskView[] = [];
+  let total = 0;
+  for (const rec of master.taskRecords()) {
     if (filter.state && rec.state !== filter.state) continue;
     if (filter.frameworkId && rec.task.frameworkId !== filter.frameworkId) continue;
-    const t = rec.task;
-    const v: TaskView = { id: t.taskId, frameworkId: t.frameworkId, agentId: t.agentId, state: rec.state, resources: t.resources, backend: t.backend };
-    if (t.name !== undefined) v.name = t.name;
-    if (rec.last) v.updatedAt = rec.last.timestamp;
-    if (rec.last?.message) v.message = rec.last.message;
-    out.push(v);
+    if (total >= page.offset && tasks.length < page.limit) tasks.push(taskView(rec));
+    total++;
   }
+  return { total, tasks };
+}
+
+/** Every task the master remembers, optionally filtered (all of them: use taskPage for the API). */
+export function taskViews(master: Master, filter: { state?: TaskState; frameworkId?: string } = {}): TaskView[] {
+  return taskPage(master, { offset: 0, limit: Number.MAX_SAFE_INTEGER }, filter).tasks;
+}
+
+/** One agent as /state and /agents show it. */
+export function agentJson(a: AgentView): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: a.id, hostname: a.info.hostname, active: true, resources: a.info.resources, used_resources: a.used, offered_resources: a.offered,
+    free_resources: a.free, used: a.used, backends: a.info.backends, registered_time: a.registeredAt / 1000, tasks: a.tasks,
+    missed_pings: a.missedPings,
+  };
+  if (a.reregisteredAt !== undefined) out.reregistered_time = a.reregisteredAt / 1000;
   return out;
 }
 
-/** The body of GET /state: agents, frameworks, tasks and outstanding offers, after Mesos' /state. */
-export function masterState(master: Master): Record<string, unknown> {
-  const now = master.clock.now();
-  return {
-    version: '0.1.0',
-    startTime: master.startedAt / 1000,
-    uptimeSeconds: (now - master.startedAt) / 1000,
-    agents: master.agentList().map((a) => ({
-      id: a.id, hostname: a.info.hostname, resources: a.info.resources, free: a.free, used: subtract(a.info.resources, a.free),
-      backends: a.info.backends, registeredAt: a.registeredAt / 1000, tasks: a.tasks, missedPings: a.missedPings,
-    })),
-    frameworks: master.frameworkList().map((f) => ({
-      id: f.id, name: f.name, weight: f.weight, dominantShare: f.share * f.weight, weightedShare: f.share, allocated: f.allocated,
-      suppressed: f.suppressed, tasks: f.tasks, offers: f.offers, registeredAt: f.registeredAt / 1000,
-    })),
-    tasks: taskViews(master),
-    offers: master.outstandingOffers().map((o) => ({
-      id: o.id, frameworkId: o.frameworkId, agentId: o.agentId, hostname: o.hostname, resources: o.resources, createdAt: o.createdAt / 1000,
-    })),
+/** One framework as /state and /frameworks show it. */
+export function frameworkJson(f: FrameworkView): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: f.id, name: f.name, role: '*', weight: f.weight, active: f.connected, connected: f.connected, suppressed: f.suppressed,
+    failover_timeout: f.failoverTimeoutSeconds, partition_aware: f.partitionAware,
+    min_allocatable_resources: formatMinAllocatable(f.minAllocatable), used_resources: f.used, offered_resources: f.offered,
+    allocated_resources: f.allocated, dominant_share: f.share * f.weight, weighted_share: f.share, tasks: f.tasks, offers: f.offers,
+    registered_time: f.registeredAt / 1000,
   };
+  if (f.reregisteredAt !== undefined) out.reregistered_time = f.reregisteredAt / 1000;
+  if (f.disconnectedAt !== undefined) out.disconnected_time = f.disconnectedAt / 1000;
+  return out;
 }
 
-/** The body of GET /metrics/snapshot: flat Mesos-style names → numbers. */
-export function metricsSnapshot(master: Master): Record<string, number> {
-  const c = master.counters;
-  const agents = master.agentList();
-  let total: Resources = { ...NONE };
-  let free: Resources = { ...NONE };
-  let disconnected = 0;
-  for (const a of agents) {
-    total = add(total, a.info.resources);
-    free = add(free, a.free);
-    if (a.missedPings > 0) disconnected++;
-  }
-  const used = subtract(total, free);
-  const frameworks = master.frameworkList();
-  const m: Record<string, number> = {
-    'master/uptime_secs': (master.clock.now() - master.startedAt) / 1000,
-    'master/elected': 1,
-    'master/agents_active': agents.length - disconnected,
-    'master/agents_disconnected': disconnected,
-    'master/agent_registrations': c.agentsRegistered,
-    'master/agent_removals': c.agentsRemoved,
-    'master/agent_ping_timeouts': c.pingTimeouts,
-    'master/frameworks_active': frameworks.filter((f) => !f.suppressed).length,
-    'master/frameworks_suppressed': frameworks.filter((f) => f.suppressed).length,
-    'master/framework_registrations': c.frameworksRegistered,
-    'master/framework_removals': c.frameworksRemoved,
-    'master/outstanding_offers': master.outstandingOfferCount,
-    'master/offers_made': c.offers,
-    'master/offers_accepted': c.accepted,
-    'master/offers_declined': c.declined,
-    'master/offers_rescinded': c.rescinded,
-    'master/tasks_launched': c.launched,
-    'master/status_updates': c.statusUpdates,
-    'master/status_update_resends': c.statusUpdateResends,
-    'master/status_update_acknowledgements': c.acknowledgements,
-    'master/status_updates_unacknowledged': master.unacknowledgedUpdates,
-    'master/invalid_status_updates': c.invalidUpdates,
-    'master/cpus_total': total.cpus,
-    'master/cpus_used': used.cpus,
-    'master/cpus_percent': total.cpus > 0 ? used.cpus / total.cpus : 0,
-    'master/mem_total': total.mem,
-    'master/mem_used': used.mem,
-    'master/mem_percent': total.mem > 0 ? used.mem / total.mem : 0,
-    'allocator/allocation_runs': c.allocationRuns,
-    'allocator/agents_free': master.allocator.freeAgents,
-    'allocator/filters_active': master.allocator.stats().filters,
+/** One outstanding offer. */
+export function offerJson(o: Offer): Record<string, unknown> {
+  return { id: o.id, framework_id: o.frameworkId, agent_id: o.agentId, hostname: o.hostname, resources: o.resources, created_time: o.createdAt / 1000 };
+}
+
+function slice<T>(items: readonly T[], page: Page): { total: number; items: T[] } {
+  return { total: items.length, items: items.slice(page.offset, page.offset + page.limit) };
+}
+
+/** A page of registered agents. */
+export function agentPage(master: Master, page: Page): { total: number; agents: Record<string, unknown>[] } {
+  return { total: master.agentCount, agents: master.agentList(page).map(agentJson) };
+}
+
+/** A page of registered frameworks. */
+export function frameworkPage(master: Master, page: Page): { total: number; frameworks: Record<string, unknown>[] } {
+  return { total: master.frameworkCount, frameworks: master.frameworkList(page).map(frameworkJson) };
+}
+
+/** A page of outstanding offers. */
+export function offerPage(master: Master, page: Page): { total: number; offers: Record<string, unknown>[] } {
+  return { total: master.outstandingOfferCount, offers: master.outstandingOffers(page).map(offerJson) };
+}
+
+/**
+ * The body of GET /state, after Mesos' /state with isolab's names where Mesos has none. Bounded:
+ * each list (agents, frameworks, tasks, offers) holds at most `limit` items (default 100), and
+ * `*_total` says how many there are; /agents, /frameworks, /tasks and /offers page through the rest.
+ * Agents' `used_resources` are their tasks' resources only; `offered_resources` is separate.
+ */
+export function masterState(master: Master, opts: { limit?: number } = {}): Record<string, unknown> {
+  const page = { offset: 0, limit: opts.limit ?? DEFAULT_LIMIT };
+  const now = master.clock.now();
+  const agents = agentPage(master, page);
+  const frameworks = frameworkPage(master, page);
+  const tasks = taskPage(master, page);
+  const offers = offerPage(master, page);
+  const unreachable = slice(master.unreachableAgentList(), page);
+  const completed = slice(master.completedFrameworkList(), page);
+  return {
+    version: '0.1.0',
+    start_time: master.startedAt / 1000,
+    elected_time: master.startedAt / 1000,
+    uptime_seconds: (now - master.startedAt) / 1000,
+    activated_agents: master.agentCount,
+    unreachable_agents_total: unreachable.total,
+    agents_total: agents.total,
+    frameworks_total: frameworks.total,
+    completed_frameworks_total: completed.total,
+    tasks_total: tasks.total,
+    offers_total: offers.total,
+    limit: page.limit,
+    truncated: [agents, frameworks, tasks, offers, unreachable, completed].some((l) => l.total > page.limit),
+    agents: agents.agents,
+    unreachable_agents: unreachable.items.map((u) => ({ id: u.id, hostname: u.hostname, unreachable_time: u.since / 1000, tasks: u.tasks })),
+    frameworks: frameworks.frameworks,
+    completed_frameworks: completed.items.map((c) => ({ id: c.id, name: c.name, registered_time: c.registeredAt / 1000, unregistered_time: c.unregisteredAt / 1000 })),
+    tasks: tasks.tasks,
+    offers: offers.offers,
   };
-  for (const s of TASK_STATES) m[`master/tasks_${s}`] = master.countTasks(s);
-  const runs = c.allocationRunMs.slice(-TIMER_WINDOW);
-  if (runs.length > 0) {
-    m['allocator/allocation_run_ms'] = runs[runs.length - 1]!;
-    m['allocator/allocation_run_ms/count'] = runs.length;
-    m['allocator/allocation_run_ms/min'] = min(runs);
-    m['allocator/allocation_run_ms/p50'] = percentile(runs, 50);
-    m['allocator/allocation_run_ms/median'] = percentile(runs, 50);
-    m['allocator/allocation_run_ms/p90'] = percentile(runs, 90);
-    m['allocator/allocation_run_ms/p99'] = percentile(runs, 99);
-    m['allocator/allocation_run_ms/max'] = max(runs);
-  }
-  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

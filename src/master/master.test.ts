@@ -100,7 +100,7 @@ describe('Master offers', () => {
     expect(f.offers).toHaveLength(1);
   });
 
-  it('drops tasks that do not fit the offer or ask for a backend the agent lacks', () => {
+  it('reports tasks that do not fit the offer or ask for a backend the agent lacks as error, and launches the rest', () => {
     const { clock, master, agent } = setup();
     const f = new Recorder();
     f.onOffers = (d, offers) =>
@@ -112,7 +112,11 @@ describe('Master offers', () => {
     master.registerFramework(f, { name: 'f' });
     clock.advance(1000);
     expect(agent.launched.map((t) => t.taskId)).toEqual(['ok']);
-    expect(f.updates.filter((u) => u.state === 'lost').map((u) => u.taskId)).toEqual(['big', 'vm']);
+    expect(f.updates.map((u) => [u.taskId, u.state, u.reason])).toEqual([
+      ['big', 'error', 'task_invalid'],
+      ['vm', 'error', 'task_invalid'],
+    ]);
+    expect(master.countTasks('error')).toBe(2);
   });
 
   it('ignores status updates that break the task-state table', () => {
@@ -143,7 +147,7 @@ describe('Master offers', () => {
     expect(f.offers).toHaveLength(2);
   });
 
-  it('marks the tasks of a removed agent lost', () => {
+  it('marks the tasks of a removed agent lost and tells the agent to shut down', () => {
     const { clock, master, agent } = setup();
     const f = new Recorder();
     f.onOffers = (d, o) => d.accept(o[0]!.id, [{ taskId: 't', resources: { cpus: 1, mem: 1 }, backend: 'mock', payload: {} }]);

@@ -26,7 +26,7 @@ export function contains(outer: Resources, inner: Resources): boolean {
   return inner.cpus <= outer.cpus + 1e-9 && inner.mem <= outer.mem + 1e-9;
 }
 
-/** Mesos' smallest offerable amounts: an agent with less free than this on every resource is not offered. */
+/** Mesos' smallest offerable amounts by default: less free than this on every resource is not offered. */
 export function isAllocatable(r: Resources): boolean {
   return r.cpus >= 0.01 || r.mem >= 32;
 }
@@ -52,4 +52,56 @@ export function parseResources(text: string): Resources {
 /** Formats resources in Mesos' syntax. */
 export function formatResources(r: Resources): string {
   return `cpus:${r.cpus};mem:${r.mem}`;
+}
+
+/**
+ * Mesos' `min_allocatable_resources`: a list of alternatives, each a set of quantities; resources are
+ * allocatable when they contain every quantity of at least one alternative. Resources a quantity
+ * does not name count as 0 (so `{cpus: 0.01, mem: 0}` means "at least 0.01 CPUs").
+ */
+export type MinAllocatable = readonly Resources[];
+
+/** Mesos' default `--min_allocatable_resources=cpus:0.01|mem:32`. */
+export const DEFAULT_MIN_ALLOCATABLE: MinAllocatable = Object.freeze([
+  Object.freeze({ cpus: 0.01, mem: 0 }),
+  Object.freeze({ cpus: 0, mem: 32 }),
+]);
+
+/** True when `r` contains at least one alternative of `min` (an empty list allows anything non-empty). */
+export function meetsMinimum(r: Resources, min: MinAllocatable): boolean {
+  if (!(r.cpus > 0 || r.mem > 0)) return false;
+  if (min.length === 0) return true;
+  for (const q of min) if (r.cpus + 1e-9 >= q.cpus && r.mem + 1e-9 >= q.mem) return true;
+  return false;
+}
+
+/** Parses Mesos' flag syntax `cpus:0.01|mem:32` (alternatives separated by `|`, each in parseResources syntax). */
+export function parseMinAllocatable(text: string): MinAllocatable {
+  const alternatives = text.split('|').map((p) => p.trim());
+  if (alternatives.some((p) => p === '')) throw new Error(`empty alternative in "${text}" (expected e.g. cpus:0.01|mem:32)`);
+  return alternatives.map((p) => parseResources(p));
+}
+
+/** Formats a MinAllocatable in Mesos' flag syntax, naming only the non-zero quantities. */
+export function formatMinAllocatable(min: MinAllocatable): string {
+  return min
+    .map((q) => [q.cpus > 0 ? `cpus:${q.cpus}` : '', q.mem > 0 ? `mem:${q.mem}` : ''].filter(Boolean).join(';') || 'cpus:0')
+    .join('|');
+}
+
+/** Why `r` is not a valid task resource set (every value finite and >= 0, some value > 0), or undefined when it is. */
+export function invalidResources(r: unknown): string | undefined {
+  if (typeof r !== 'object' || r === null) return 'resources missing';
+  const o = r as Record<string, unknown>;
+  for (const k in o) if (k !== 'cpus' && k !== 'mem' && Object.hasOwn(o, k)) return `unknown resource "${k.slice(0, 32)}"`;
+  for (const k of ['cpus', 'mem'] as const) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return `${k} is not a finite number`;
+    if (v < 0) return `${k} is negative (${v})`;
+  }
+  const cpus = (o.cpus as number | undefined) ?? 0;
+  const mem = (o.mem as number | undefined) ?? 0;
+  if (!(cpus > 0 || mem > 0)) return 'resources are empty (no cpus and no mem)';
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseResources, type Resources } from '../master/resources.js';
+import { DEFAULT_MIN_ALLOCATABLE, parseMinAllocatable, parseResources, type MinAllocatable, type Resources } from '../master/resources.js';
 
 /** A group of identical agents in a scenario. */
 export interface AgentGroup {
@@ -23,6 +23,8 @@ export interface FrameworkSpec {
   weight: number;
   /** Simulated second at which the framework registers. Default 0. */
   startSeconds: number;
+  /** Its min_allocatable_resources (Mesos >= 1.9): smaller offers are not made to it. Default cpus:0.01|mem:32. */
+  minAllocatableResources: MinAllocatable;
 }
 
 /** A simulation scenario, validated. */
@@ -43,12 +45,15 @@ export interface Scenario {
   refuseSeconds: number;
 }
 
+/** What a scenario's `minAllocatableResources` may say: Mesos' flag syntax, or "task" for the framework's own task size. */
+export const MIN_ALLOCATABLE_HELP = 'resources like "cpus:0.01|mem:32" (alternatives separated by |), or "task" for the framework\'s task size';
+
 /** A scenario that does not validate; the message names the bad field, e.g. `scenario.frameworks[0].task: ...`. */
 export class ScenarioError extends Error {}
 
-const TOP = new Set(['agents', 'frameworks', 'seconds', 'allocationIntervalSeconds', 'seed', 'offerTimeoutSeconds', 'refuseSeconds']);
+const TOP = new Set(['agents', 'frameworks', 'seconds', 'allocationIntervalSeconds', 'seed', 'offerTimeoutSeconds', 'refuseSeconds', 'minAllocatableResources']);
 const AGENT = new Set(['resources', 'count']);
-const FRAMEWORK = new Set(['name', 'task', 'taskSeconds', 'tasks', 'weight', 'startSeconds']);
+const FRAMEWORK = new Set(['name', 'task', 'taskSeconds', 'tasks', 'weight', 'startSeconds', 'minAllocatableResources']);
 
 /** Most agents a scenario may ask for. */
 export const MAX_AGENTS = 1_000_000;
@@ -83,6 +88,7 @@ export function parseScenario(raw: unknown): Scenario {
   });
   if (totalAgents > MAX_AGENTS) throw new ScenarioError(`scenario.agents: ${totalAgents} agents in all, at most ${MAX_AGENTS}`);
   const names = new Set<string>();
+  const defaultMin = top.minAllocatableResources === undefined ? undefined : minField(top.minAllocatableResources, 'scenario.minAllocatableResources');
   const frameworks = array(top.frameworks, 'scenario.frameworks').map((f, i): FrameworkSpec => {
     const at = `scenario.frameworks[${i}]`;
     const o = object(f, at);
@@ -97,10 +103,12 @@ export function parseScenario(raw: unknown): Scenario {
     if (!agents.some((a) => a.resources.cpus >= task.cpus && a.resources.mem >= task.mem)) {
       throw new ScenarioError(`${at}.task: "${fmt(task)}" fits on no agent`);
     }
+    const min = o.minAllocatableResources === undefined ? defaultMin : minField(o.minAllocatableResources, `${at}.minAllocatableResources`);
     return {
       name: o.name, task, taskSeconds: duration(o.taskSeconds, `${at}.taskSeconds`), tasks: integer(o.tasks, `${at}.tasks`, 0, 1e12),
       weight: o.weight === undefined ? 1 : number(o.weight, `${at}.weight`, 0, false),
       startSeconds: o.startSeconds === undefined ? 0 : number(o.startSeconds, `${at}.startSeconds`, 0, true),
+      minAllocatableResources: min === 'task' ? [task] : min ?? DEFAULT_MIN_ALLOCATABLE,
     };
   });
   const seconds = number(top.seconds, 'scenario.seconds', 0, false);
@@ -163,6 +171,16 @@ function resourcesField(v: unknown, at: string): Resources {
   } catch (err) {
     const inner = (err as Error).message;
     throw new ScenarioError(inner.startsWith('bad resource') ? `${at}: ${inner}` : `${at}: bad resource "${v}": ${inner}`);
+  }
+}
+
+function minField(v: unknown, at: string): MinAllocatable | 'task' {
+  if (v === 'task') return 'task';
+  if (typeof v !== 'string') throw new ScenarioError(`${at}: expected ${MIN_ALLOCATABLE_HELP}, got ${show(v)}`);
+  try {
+    return parseMinAllocatable(v);
+  } catch (err) {
+    throw new ScenarioError(`${at}: ${(err as Error).message}`);
   }
 }
 

@@ -63,6 +63,27 @@ describe('runExperiments', () => {
     expect(existsSync(join(out, `results.json.${process.pid}.tmp`))).toBe(false);
   });
 
+  it('interleaves the plain-tool cross-check with the warm runs and records its ratio (state injected: a mock plain command, `sh` printing the marker)', async () => {
+    const withPlain = Object.assign(Object.create(Object.getPrototypeOf(mock)) as MockBackend, mock, {
+      plainCommand: async () => ({
+        kind: 'docker-run' as const, argv: ['/bin/sh', '-c', 'sleep 0.05; echo "@isolab {\\"type\\":\\"ready\\"}"; sleep 5'],
+        marker: '@isolab {"type":"ready"', isolabPhase: 'ready', what: 'a stand-in plain tool', stop: async () => {},
+      }),
+    });
+    const order: string[] = [];
+    const src2: BackendSource = { ...src, get: async () => withPlain };
+    const settings = makeSettings({ experiments: ['startup'], backends: ['mock'], memBudgetBytes: 2 ** 30, repeat: 6, warmup: 1, seriesDefault: 0 });
+    const res = await runExperiments({
+      outDir: tempDir(), settings, signal: new AbortController().signal, log: (l) => order.push(l), source: src2, agentResources: { cpus: 2, mem: 4096 },
+    });
+    const c = res.crossChecks!.find((x) => x.backend === 'mock')!;
+    expect(c).toMatchObject({ kind: 'docker-run', status: 'done', isolabMetric: 'requested → ready', unit: 'ms' });
+    expect(c.external.n).toBe(5);
+    expect(c.isolab.n).toBe(6);
+    expect(c.external.median!).toBeGreaterThan(40);
+    expect(c.ratio).toBeCloseTo(c.isolab.median! / c.external.median!, 2);
+  });
+
   it('stops on abort, marks the run interrupted and keeps the finished runs', async () => {
     const out = tempDir();
     const abort = new AbortController();

@@ -46,4 +46,7 @@ export class RecordingAgent implements AgentDriver {
   kill(taskId: string): void {
     this.killed.push(taskId);
   }
+
+  /** Optional answer to the master's reconcile (none by default). */
+  reconcile?: (tasks: readonly { taskId: string; frameworkId: string }[]) => void;
 }

@@ -32,9 +32,11 @@ describe('offer timeout', () => {
     clock.advance(500); // next run at 4 s: re-offered (a rescind sets no filter)
     expect(f.offers).toHaveLength(2);
     expect(f.offers[1]!.resources).toEqual({ cpus: 4, mem: 4096 });
-    // Accepting the rescinded offer launches nothing; the tasks come back lost.
+    // Accepting the rescinded offer launches nothing; the task is an error (Mesos: TASK_ERROR, invalid offers).
     f.driver.accept(f.offers[0]!.id, [task('late')]);
-    expect(f.updates.map((u) => [u.taskId, u.state, u.message])).toEqual([['late', 'lost', `offer ${f.offers[0]!.id} is no longer valid`]]);
+    expect(f.updates.map((u) => [u.taskId, u.state, u.reason, u.message])).toEqual([
+      ['late', 'error', 'invalid_offers', `offer ${f.offers[0]!.id} is no longer valid`],
+    ]);
   });
 
   it('is off by default', () => {
@@ -152,8 +154,14 @@ describe('resources', () => {
     expect(master.outstandingOffers()).toHaveLength(0);
     expect(master.frameworkList()).toHaveLength(0);
     expect(drivers[0]!.killed).toEqual(['t']);
-    // The kill's answer returns the task's resources: the agent is whole again.
+    // Mesos' removeFramework: the task is killed (reason framework_removed) and its resources are
+    // recovered at once, before the agent answers: the agent is whole again.
+    expect(master.task('f', 't')!.state).toBe('killed');
+    expect(master.task('f', 't')!.last!.reason).toBe('framework_removed');
+    expect(master.agentList()[0]!.free).toEqual({ cpus: 4, mem: 4096 });
+    expect(master.pendingKillCount).toBe(1);
     master.statusUpdate({ taskId: 't', frameworkId: 'f', agentId: 'a0', state: 'killed', uuid: 'k', timestamp: 0 });
+    expect(master.pendingKillCount).toBe(0); // the agent answered: no more kills
     expect(master.agentList()[0]!.free).toEqual({ cpus: 4, mem: 4096 });
   });
 

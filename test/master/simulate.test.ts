@@ -34,6 +34,8 @@ describe('scenario validation', () => {
     ['an unknown field', (o) => (o.frameworkz = []), 'scenario.frameworkz: unknown field'],
     ['missing seconds', (o) => delete o.seconds, 'scenario.seconds: expected a number > 0, got nothing'],
     ['fractional tasks', (o) => (o.frameworks[0].tasks = 1.5), 'scenario.frameworks[0].tasks: expected an integer'],
+    ['a bad minimum', (o) => (o.minAllocatableResources = 'cpus:1|'), 'scenario.minAllocatableResources: empty alternative'],
+    ['a minimum that is no string', (o) => (o.frameworks[0].minAllocatableResources = 3), 'scenario.frameworks[0].minAllocatableResources: expected resources like'],
   ];
   for (const [what, change, message] of bad) {
     it(`rejects ${what}, naming the field`, () => {
@@ -43,6 +45,27 @@ describe('scenario validation', () => {
       expect(() => parseScenario(o)).toThrow(message);
     });
   }
+});
+
+describe('scenario min_allocatable_resources', () => {
+  it('defaults to Mesos\' cpus:0.01|mem:32; "task" means the framework\'s task size; per framework overrides the top', () => {
+    expect(parseScenario(ok()).frameworks[0]!.minAllocatableResources).toEqual([{ cpus: 0.01, mem: 0 }, { cpus: 0, mem: 32 }]);
+    const s = parseScenario({ ...ok(), minAllocatableResources: 'task', frameworks: [...ok().frameworks, { name: 'b', task: 'cpus:2;mem:1024', taskSeconds: 5, tasks: 1, minAllocatableResources: 'cpus:1|mem:64' }] });
+    expect(s.frameworks[0]!.minAllocatableResources).toEqual([{ cpus: 1, mem: 4096 }]);
+    expect(s.frameworks[1]!.minAllocatableResources).toEqual([{ cpus: 1, mem: 0 }, { cpus: 0, mem: 64 }]);
+  });
+
+  it('a reduced mesos-scale run: with each framework\'s task size as its minimum, declines drop and the cluster stays as busy', () => {
+    const frameworks = Array.from({ length: 20 }, (_, i) => ({
+      name: `fw${i}`, task: i % 2 ? 'cpus:2;mem:4096' : 'cpus:1;mem:2048', taskSeconds: [20, 40], tasks: 100_000,
+    }));
+    const base = { agents: [{ resources: 'cpus:8;mem:16384', count: 500 }], frameworks, seconds: 60, seed: 3 };
+    const before = simulate(parseScenario(base));
+    const after = simulate(parseScenario({ ...base, minAllocatableResources: 'task' }));
+    const busy = (r: typeof before) => Object.values(r.frameworks).reduce((n, f, i) => n + f.meanRunning * (i % 2 ? 2 : 1), 0);
+    expect(after.allocator.declined).toBeLessThan(before.allocator.declined / 2);
+    expect(busy(after)).toBeGreaterThan(0.95 * busy(before));
+  });
 });
 
 describe('simulate', () => {

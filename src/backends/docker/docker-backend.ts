@@ -484,7 +484,7 @@ export class DockerBackend implements Backend<ContainerState> {
       img.info.dockerTag, ...(opts.Cmd as string[]),
     ];
     return {
-      argv, marker: '@isolab {"type":"ready"', isolabPhase: 'ready',
+      kind: 'docker-run', argv, marker: '@isolab {"type":"ready"', isolabPhase: 'ready',
       what: `docker run (the CLI, ${this.flavour.runtime ?? 'default runtime'}) to the executor's ready line, against isolab's requested → ready`,
       stop: async () => {
         await docker.getContainer(name).remove({ force: true, v: true }).catch(() => {});

@@ -467,7 +467,7 @@ export class VmBackend implements Backend<VmState> {
       '-drive', `file=${image.rootDisk},format=raw,if=virtio,readonly=on`, '-device', 'virtio-rng-pci', '-no-reboot',
     ];
     return {
-      argv, marker: image.startMarker, isolabPhase: 'guestInit',
+      kind: 'plain-qemu', argv, marker: image.startMarker, isolabPhase: 'guestInit',
       what: `plain qemu-system-x86_64 (${accel.accelerator}${accel.accelerator === 'tcg' ? ', emulated' : ''}, same kernel, initramfs, disk) to the guest's init marker, against isolab's requested → guestInit`,
       stop: async () => {},
     };

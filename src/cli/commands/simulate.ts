@@ -13,12 +13,16 @@ its pending tasks as fit in each offer and declines the rest.
 Scenario (JSON):
   {"agents": [{"resources": "cpus:9;mem:18432", "count": 1}],
    "frameworks": [{"name": "a", "task": "cpus:1;mem:4096", "taskSeconds": [5, 15],
-                   "tasks": 1000, "weight": 1, "startSeconds": 0}],
+                   "tasks": 1000, "weight": 1, "startSeconds": 0,
+                   "minAllocatableResources": "task"}],
    "seconds": 600, "allocationIntervalSeconds": 1, "seed": 1,
-   "offerTimeoutSeconds": 30, "refuseSeconds": 5}
+   "offerTimeoutSeconds": 30, "refuseSeconds": 5, "minAllocatableResources": "cpus:0.01|mem:32"}
   taskSeconds is a number or [min, max], drawn uniformly with the seed. weight (default 1),
   startSeconds (default 0), allocationIntervalSeconds (default 1), seed (default 1),
   refuseSeconds (default 5) and offerTimeoutSeconds (default: no timeout) are optional.
+  minAllocatableResources (Mesos >= 1.9; per framework, or at the top for all frameworks):
+  no offer smaller than it goes to the framework; alternatives separated by |, or "task" for
+  the framework's own task size. Default cpus:0.01|mem:32, Mesos' default.
 
 Output: per framework launched, finished, running (at the end), meanRunning (time-weighted,
 second half of the simulated time), dominantShare (at the end); allocator runs, allocation
