@@ -3,8 +3,6 @@ import { promisify } from 'node:util';
 import type { Backend, PlainCommand } from '../backends/backend.js';
 import { summarize } from '../stats/summary.js';
 import type { ExperimentContext } from './context.js';
-import { launchMany, teardownMany } from './launch.js';
-import { instancePss } from './memory.js';
 import type { BackendInfo, CrossCheck, StartupResult } from './types.js';
 import { errorMessage, round } from './util.js';
 
@@ -159,39 +157,4 @@ export async function externalPss(pids: readonly number[]): Promise<{ bytes: num
   } catch (err) {
     return { bytes: null, tool: `awk failed: ${errorMessage(err)}` };
   }
-}
-
-/**
- * The PSS cross-check: `k` idle instances up at once; each one's PSS as isolab reads it against
- * the same processes' PSS read by an independent program right after.
- */
-export async function pssCrossCheck(ctx: ExperimentContext, info: BackendInfo, backend: Backend, k: number): Promise<CrossCheck> {
-  const res = ctx.store.data.settings.densityResources;
-  const m = await launchMany(backend, k, 'parallel', (i) => `pss-check-${i}`, res, ctx.signal);
-  const isolab: number[] = [];
-  const external: number[] = [];
-  let tool = '';
-  try {
-    for (const l of m.launched) {
-      if (!l.handle) continue;
-      const pids = (await backend.stats(l.handle).catch(() => undefined))?.pids ?? [];
-      const a = await instancePss(pids);
-      const b = await externalPss(pids);
-      tool = b.tool;
-      if (a !== null && b.bytes !== null) {
-        isolab.push(round(a / 2 ** 20, 3));
-        external.push(round(b.bytes / 2 ** 20, 3));
-      }
-    }
-  } finally {
-    await teardownMany(backend, m.launched);
-  }
-  const a = summarize(isolab);
-  const b = summarize(external);
-  return {
-    kind: 'pss', backend: info.name, accelerator: info.accelerator, what: `PSS of ${k} idle instances, summed over each one's host processes`,
-    tool, isolabMetric: 'PSS per instance (isolab reads /proc/<pid>/smaps_rollup)', unit: 'MiB', isolab: a, external: b,
-    ratio: a.median !== null && b.median ? round(a.median / b.median, 4) : null,
-    status: isolab.length > 0 ? 'done' : 'failed', ...(isolab.length === 0 ? { reason: m.error ?? 'no instance had readable PSS' } : {}),
-  };
 }

@@ -3,10 +3,10 @@ import { acceleratorOf } from '../backends/descriptor.js';
 import type { Resources } from '../master/resources.js';
 import { summarize } from '../stats/summary.js';
 import { rowContext, type ExperimentContext } from './context.js';
-import { pssCrossCheck } from './cross-checks.js';
+import { externalPss } from './cross-checks.js';
 import { launchMany, teardownMany } from './launch.js';
 import { instancePss, steadyAvailableMemory } from './memory.js';
-import type { BackendInfo, DensityResult, DensityStep, DensityStepSummary, LaunchRound } from './types.js';
+import type { BackendInfo, CrossCheck, DensityResult, DensityStep, DensityStepSummary, LaunchRound } from './types.js';
 import { round, sleep } from './util.js';
 
 /** Host memory always left free, whatever the budget says (bytes). */
@@ -23,8 +23,8 @@ const MIB = 2 ** 20;
  */
 export async function launchRound(
   ctx: ExperimentContext, backend: Backend, k: number, mode: 'serial' | 'parallel', resources: Resources,
-  onHandle?: (h: TaskHandle) => void, tag = '',
-): Promise<LaunchRound & { handlesPids?: number[][] }> {
+  onHandle?: (h: TaskHandle) => void, tag = '', pssCheck?: PssPairs,
+): Promise<LaunchRound> {
   const round0: LaunchRound = {
     mode, k, ready: 0, seconds: null, rate: null, launchMs: [], pssBytes: [], pids: [], statsMemoryBytes: [],
     availableBeforeBytes: null, availableAfterBytes: null, availableDropPerInstanceBytes: null, teardownSeconds: null,
@@ -49,8 +49,14 @@ export async function launchRound(
       const stats = await backend.stats(h).catch(() => undefined);
       const pids = stats?.pids ?? [];
       round0.pids.push(pids.length);
-      round0.pssBytes.push(await instancePss(pids));
+      const pss = await instancePss(pids);
+      round0.pssBytes.push(pss);
       round0.statsMemoryBytes.push(stats?.memoryBytes ?? null);
+      if (pssCheck && pss !== null) {
+        const ext = await externalPss(pids);
+        pssCheck.tool = ext.tool;
+        if (ext.bytes !== null) pssCheck.pairs.push([pss, ext.bytes]);
+      }
     }
     round0.availableAfterBytes = await steadyAvailableMemory();
     if (handles.length > 0) {
@@ -62,6 +68,27 @@ export async function launchRound(
     round0.peakMemoryBytes = m.launched.map((l) => l.instance.usage?.peakMemoryBytes ?? null);
   }
   return round0;
+}
+
+/** PSS of the same processes read by isolab and by an independent program, pairs in bytes. */
+export interface PssPairs {
+  /** The independent program, as run. */
+  tool: string;
+  /** [isolab, external] per instance. */
+  pairs: [number, number][];
+}
+
+/** The PSS cross-check from pairs read in a density round. */
+export function pssCheckOf(info: BackendInfo, k: number, p: PssPairs): CrossCheck {
+  const a = summarize(p.pairs.map(([x]) => round(x / MIB, 3)));
+  const b = summarize(p.pairs.map(([, y]) => round(y / MIB, 3)));
+  return {
+    kind: 'pss', backend: info.name, accelerator: info.accelerator,
+    what: `PSS of ${k} idle instances of a density round, each summed over its host processes, read by isolab and right after by another program`,
+    tool: p.tool, isolabMetric: 'PSS per instance (isolab reads /proc/<pid>/smaps_rollup)', unit: 'MiB', isolab: a, external: b,
+    ratio: a.median !== null && b.median ? round(a.median / b.median, 4) : null,
+    status: p.pairs.length > 0 ? 'done' : 'failed', ...(p.pairs.length === 0 ? { reason: 'no instance had readable PSS' } : {}),
+  };
 }
 
 /** Pooled statistics of a step's rounds. */
@@ -141,14 +168,13 @@ export async function runDensity(ctx: ExperimentContext, info: BackendInfo, back
       const unit = `density:${info.name}:${k}:${i}`;
       ctx.progress.start(unit);
       const s0 = performance.now();
-      const round1 = await launchRound(ctx, backend, k, 'parallel', st.densityResources, onHandle, `r${i}`);
+      const check = k === checkAt && i === 1 && st.crossChecks !== false ? { tool: '', pairs: [] } as PssPairs : undefined;
+      const round1 = await launchRound(ctx, backend, k, 'parallel', st.densityResources, onHandle, `r${i}`, check);
       ctx.progress.done(unit);
       step.rounds.push(round1);
       step.summary = summarizeStep(step.rounds);
       secondsPerInstance = Math.max(secondsPerInstance ?? 0, (performance.now() - s0) / 1000 / k);
-      if (k === checkAt && i === 1 && st.crossChecks !== false) {
-        r.pssCheck = await pssCrossCheck(ctx, info, backend, Math.min(k, 4));
-      }
+      if (check) r.pssCheck = pssCheckOf(info, k, check);
       ctx.store.save();
       if (round1.ready < k) {
         failed = `launch failed at K=${k} (round ${i}, ${round1.ready} of ${k} ready): ${round1.error ?? 'unknown error'}`;

@@ -21,7 +21,7 @@ export const CROSS_CHECK_RUNS = { normal: 5, emulated: 3 } as const;
 export const FIT_TARGET_SECONDS = { small: 2.5, large: 5 } as const;
 
 /** Count time (s) of the two fit sizes on an emulated backend, whose fixed cost alone is over 2 s. */
-export const EMULATED_COUNT_SECONDS = { small: 2, large: 6 } as const;
+export const EMULATED_COUNT_SECONDS = { small: 1, large: 6 } as const;
 
 type B = Pick<BackendInfo, 'name' | 'descriptor' | 'accelerator'>;
 
@@ -98,6 +98,7 @@ export function planRun(s: RunSettings, usable: readonly B[], o: { cores: number
       ['start-up: warm runs down to the minimum (20, or 8 emulated)', () => shrinkWarm(s, usable)],
       ['density: K above 32 dropped (the budget does not reach 64)', () => trimSteps(s, usable, (b) => !emulated(b), 32)],
       ['density: K above 16 dropped', () => trimSteps(s, usable, () => true, 16)],
+      ['throughput: an emulated backend runs one size only (no fixed-cost fit for it)', () => emulatedOneSize(s, usable)],
     ];
     for (const [what, apply] of trims) {
       if (total() <= budget) break;
@@ -117,6 +118,19 @@ function trimSteps(s: RunSettings, usable: readonly B[], which: (b: B) => boolea
     const kept = steps.filter((k) => k <= maxK);
     if (kept.length > 0 && kept.length < steps.length) {
       s.densityStepsByBackend[b.name] = kept;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function emulatedOneSize(s: RunSettings, usable: readonly B[]): boolean {
+  let changed = false;
+  for (const b of usable.filter(emulated)) {
+    const sizes = s.throughputSizesByBackend![b.name];
+    if (sizes && sizes.length > 1) {
+      const keep = s.throughputParallelBytes![b.name] ?? sizes[0]!;
+      s.throughputSizesByBackend![b.name] = [keep];
       changed = true;
     }
   }
@@ -205,7 +219,7 @@ export function estimateItems(s: RunSettings, usable: readonly B[], cores: numbe
         const rounds = s.densityRounds ?? 3;
         const steps = densityStepsFor(s, b.name);
         let t = 0;
-        for (const k of steps) t += rounds * (2 + p.launchSeconds * Math.max(1, k / Math.max(1, cores)) * 0.8 + 0.05 * k + 0.02 * k);
+        for (const k of steps) t += rounds * (2.5 + (emulated(b) ? p.launchSeconds * Math.max(1, k / Math.max(1, cores)) * 1.3 : p.launchSeconds * k * 1.5) + 0.15 * k);
         const cap = s.densityTimeBudgetByBackend?.[b.name];
         items.push({ experiment: 'density', backend: b.name, what: `K = ${steps.join(', ')}, ${rounds} launches each${cap ? ` (at most ${cap} s)` : ''}`, estimateSeconds: cap ? Math.min(t, cap * 1.3) : t });
       } else {
