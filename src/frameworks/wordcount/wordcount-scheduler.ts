@@ -142,7 +142,11 @@ export class WordcountScheduler implements Scheduler {
     const data = status.data as TaskResultData | undefined;
     this.attempts.push({ index: m.index, attempt: m.attempts, taskId: status.taskId, state: status.state, message: status.message, data });
     if (this.ended || m.done) return;
-    let why = status.state === 'finished' ? 'finished without a result' : `${status.state}: ${status.message ?? 'no reason given'}`;
+    let why = status.state === 'finished' ? 'executor exited without a result' : `${status.state}: ${status.message ?? 'no reason given'}`;
+    if (status.state === 'finished' && !data?.result) {
+      // Mesos' TASK_FINISHED says the executor exited 0; a map without its result failed all the same.
+      Object.assign(this.attempts[this.attempts.length - 1]!, { state: 'failed', message: why });
+    }
     if (status.state === 'finished' && data?.result) {
       try {
         this.runs[m.index] = resultCounts(data.result, m.payload!);
