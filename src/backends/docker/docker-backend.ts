@@ -11,7 +11,7 @@ import type {
 } from '../backend.js';
 import { cgroupTreePids, readCgroupCounters, readCharsOf, UsageMeter } from '../usage.js';
 import {
-  cgroupParentOf, containerSources, listTaskCgroupLeftovers, removeTaskCgroupFolders, taskCounterDirs,
+  cgroupParentOf, containerSources, listTaskCgroupLeftovers, removeTaskCgroupFolders, TASK_CGROUP_KIND, taskCounterDirs,
 } from './task-cgroup.js';
 import type { BackendDescriptor } from '../descriptor.js';
 import { unmeasuredUsage as unmeasured } from '../backend.js';
@@ -517,14 +517,13 @@ export class DockerBackend implements Backend<ContainerState> {
     const isDefault = this.flavour.runtime === undefined;
     const containers = await listOwnedContainers(docker, { backend: this.name, accept: (c) => madeBy(c.Labels, this.name, isDefault) });
     const all = await docker.listContainers({ all: true });
-    const names = new Set(all.flatMap((c) => (c.Names ?? []).map((n) => n.replace(/^\//, ''))));
-    const cgroups = isDefault ? listTaskCgroupLeftovers(this.name).filter((r) => !names.has(r.id)) : [];
+    const cgroups = isDefault ? listTaskCgroupLeftovers(this.name) : [];
     return [...containers, ...listRuntimeLeftovers(this.name, session().id, new Set(all.map((c) => c.Id))), ...cgroups];
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
     if (r.kind === RUNTIME_TASK) return removeRuntimeLeftover(r);
-    if (r.kind === 'cgroup') {
+    if (r.kind === TASK_CGROUP_KIND) {
       if (!(await removeTaskCgroupFolders(r.id))) throw new Error(`cgroup ${cgroupParentOf(r.id)} still busy`);
       return;
     }

@@ -81,9 +81,12 @@ export async function removeTaskCgroupFolders(name: string, root = CGROUP_FS): P
   return false;
 }
 
+/** Kind of an owned per-task parent cgroup; sorts after `container`, so the reaper removes the container first. */
+export const TASK_CGROUP_KIND = 'task-cgroup';
+
 /**
  * Per-task parent cgroups named `isolab-<session>-…` (a valid session id), as owned resources of
- * `backend`; the caller drops those whose container still exists, the reaper those of live sessions.
+ * `backend` (kind `task-cgroup`); the reaper leaves those of live sessions alone.
  */
 export function listTaskCgroupLeftovers(backend: string, root = CGROUP_FS): OwnedResource[] {
   const names = new Set<string>();
@@ -105,7 +108,7 @@ export function listTaskCgroupLeftovers(backend: string, root = CGROUP_FS): Owne
   const out: OwnedResource[] = [];
   for (const n of names) {
     const s = sessionOfName(n);
-    if (s) out.push({ backend, kind: 'cgroup', id: n, name: n, session: s });
+    if (s) out.push({ backend, kind: TASK_CGROUP_KIND, id: n, name: n, session: s });
   }
   return out;
 }
