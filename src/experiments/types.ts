@@ -22,11 +22,14 @@
  *   serial/parallel; `DensityStep.summary` pools them; DensityResult.kReached and stopKind say how far
  *   K climbed and why it stopped.
  * - Throughput: a result per (backend, P, input size) (`bytes`, `role`); per-run CPU-seconds, CPU-s/MB,
- *   peak memory and memory above baseline; `speedup` (vs P=1, same size, stated only when intervals do
- *   not overlap); `ResultsFile.fits`: time = a + b·bytes per backend (a = fixed cost, 1/b = MB/s).
- * - ResultsFile.crossChecks: isolab's figures against independent tools (docker run timed outside,
- *   plain qemu-system-x86_64 boot, PSS read by another program) with ratios.
- * - ResultsFile.plan: the time budget plan printed at the start.
+ *   peak memory and memory above baseline, the map tasks' TaskRecords, teardown seconds; `speedup`
+ *   (RatioEstimate vs P=1 at the same size; `measurable` only when the intervals do not overlap);
+ *   `ResultsFile.fits`: time = a + b·bytes per backend (a = fixed cost, 1/b = MB/s, t and bootstrap
+ *   intervals). `settings.throughputCalibration`: the warm-up job each backend's sizes came from.
+ * - ResultsFile.crossChecks: isolab's figures against independent tools with ratios: `docker-run` and
+ *   `plain-qemu` (their starts interleaved with the warm start-ups), `pss` (read from outside during
+ *   a density round; also in DensityResult.pssCheck).
+ * - ResultsFile.plan: the time budget plan printed at the start (estimates and what was cut).
  * Schema-2 files are upgraded on read (results-store.ts): phases renamed, start-up statistics
  * recomputed from the raw samples, usage marked missing ("not recorded before schema 3").
  */
