@@ -89,6 +89,7 @@ export class WordcountScheduler implements Scheduler {
   private remaining: number;
   private readonly emptyRanges: number;
   private ended = false;
+  private registrations = 0;
   /** Map attempts started again after a failed or lost one. */
   retries = 0;
   /** Status updates ignored because their task was no longer live (duplicates, late or out-of-order). */
@@ -104,6 +105,20 @@ export class WordcountScheduler implements Scheduler {
     this.emptyRanges = this.maps.length - this.pending.length;
     this.remaining = this.pending.length;
     if (this.remaining === 0) this.finish();
+  }
+
+  /**
+   * Registered with the master; when registered again (the framework re-subscribed after its
+   * connection dropped), asks for the state of its live tasks, so a task the master no longer
+   * knows comes back as lost and is retried.
+   */
+  registered(driver: FrameworkDriver): void {
+    if (this.registrations++ > 0 && this.live.size > 0) driver.reconcile([...this.live.keys()].map((taskId) => ({ taskId })));
+  }
+
+  /** The master ended the framework (removed it, or it could not be reached again): the job fails. */
+  error(_driver: FrameworkDriver, message: string): void {
+    if (!this.ended) this.fail(`the master ended the framework: ${message}`);
   }
 
   resourceOffers(driver: FrameworkDriver, offers: Offer[]): void {
