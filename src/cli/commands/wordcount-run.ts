@@ -99,7 +99,10 @@ export async function runWordcount(argv: string[]): Promise<number> {
       noteCap(input, parallelism);
       const { runWordcountOnMaster } = await jobModule;
       const startMs = performance.now();
-      const r = await runWordcountOnMaster({ ...common, backend: backendName, master: conn, failoverTimeoutSeconds: failoverTimeout, onRegistered: (d) => (driver = d) }).catch(failed);
+      // The master's agents open the input by its path: a task must outlive this process (failover).
+      const r = await runWordcountOnMaster({
+        ...common, input: input.path, backend: backendName, master: conn, failoverTimeoutSeconds: failoverTimeout, onRegistered: (d) => (driver = d),
+      }).catch(failed);
       await printResult(p, r, backendName, parallelism, startMs, output, sess);
       return 0;
     }

@@ -25,8 +25,9 @@ Options:
   --http PORT             serve the master's HTTP API on 127.0.0.1:PORT while the job runs
                           (GET /state, /metrics/snapshot; 0 picks a free port)
   --master URL            register with the master at URL (http://HOST:PORT) over its
-                          scheduler API instead of running one; FILE must be readable where
-                          its agents run (this host: they open it through this process)
+                          scheduler API instead of running one; its agents open FILE by its
+                          absolute path, so it must be readable there and stay unchanged
+                          while the job runs (its size is checked)
   --credentials FILE      with --master: principal and secret for HTTP Basic, in the master's
                           format ({"credentials":[{"principal":..,"secret":..}]}, the first
                           is used; mode 0600 or 0640)
