@@ -53,6 +53,7 @@ export async function runCommand(taskId: string, c: CommandSpec): Promise<Comman
   process.on('exit', leave);
   child.stdout!.on('data', (b: Buffer) => tail.push(b));
   child.stderr!.on('data', (b: Buffer) => tail.push(b));
+  const drained = Promise.all([new Promise((r) => child.stdout!.once('close', r)), new Promise((r) => child.stderr!.once('close', r))]);
   try {
     const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
       child.once('error', (err) => resolve(err));
@@ -63,10 +64,10 @@ export async function runCommand(taskId: string, c: CommandSpec): Promise<Comman
       return { type: 'command', taskId, exitCode: code === 'ENOENT' ? 127 : 126, output: `cannot run ${file}: ${code ?? ended.message}` };
     }
     signalGroup(child.pid, 'SIGKILL');
-    await Promise.race([
-      Promise.all([new Promise((r) => child.stdout!.once('close', r)), new Promise((r) => child.stderr!.once('close', r))]),
-      new Promise((r) => setTimeout(r, 1000).unref()),
-    ]);
+    // Its output pipes close once the group is gone (a stray child of it may have held them open).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
     const m: CommandMessage = { type: 'command', taskId, exitCode: ended.code, output: tail.text() };
     if (ended.signal) m.signal = ended.signal;
     return m;

@@ -130,7 +130,7 @@ describe('npm mesos-framework 0.5.3 (unpatched) against isolab master', () => {
     for (const t of tasks) {
       const states = updates.filter((u) => u.task === t).map((u) => u.state);
       expect(states, t).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
-      expect(updates.find((u) => u.task === t && u.state === 'TASK_FINISHED').message).toBe('Command exited with status 0');
+      expect(updates.find((u) => u.task === t && u.state === 'TASK_FINISHED').message, JSON.stringify(updates)).toBe('Command exited with status 0');
       expect(updates.filter((u) => u.task === t).every((u) => u.uuid)).toBe(true);
     }
     expect(events.find((e) => e.e === 'acknowledged')).toEqual({ e: 'acknowledged', acks: 6 });
