@@ -296,6 +296,7 @@ export class SchedulerApi {
     const sub = new Subscription(this, res, principal, address);
     this.streams.set(sub.streamId, sub);
     res.on('close', () => this.closed(sub));
+    res.on('error', () => this.closed(sub)); // a write racing the client's disconnect
     try {
       this.master.registerFramework(sub, info);
     } catch (err) {

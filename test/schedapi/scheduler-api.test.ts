@@ -238,6 +238,22 @@ describe('calls: 202, the FrameworkDriver call they name', () => {
     expect((await call(api.url, { framework_id: { value: fid }, type: 'REVIVE' }, s.streamId)).status).toBe(403);
   });
 
+  it('FAILURE when an agent stops answering pings (unreachable), with its offers rescinded', async () => {
+    await api.close();
+    master.stop();
+    clock = new FakeClock(0);
+    master = new Master({ clock, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 2 });
+    agent = new RecordingAgent();
+    const silent = Object.assign(agent, { ping: () => {} });
+    master.registerAgent({ hostname: 'host-a', resources: { cpus: 4, mem: 4096 }, backends: ['process'] }, silent, 'agent-1');
+    master.start();
+    api = await startApiServer(master, { port: 0, scheduler: { heartbeatSeconds: 60 } });
+    const { s } = await subscribed();
+    clock.advance(3000); // two pings missed (1 s apart): unreachable
+    expect((await s.next('FAILURE')).failure).toEqual({ agent_id: { value: 'agent-1' } });
+    expect((await s.next('RESCIND')).rescind.offer_id.value).toBe('offer-1');
+  });
+
   it('FAILURE when an agent is removed', async () => {
     const { s } = await subscribed();
     master.removeAgent('agent-1', 'test');
