@@ -3,6 +3,7 @@
  * values, and written from them. Reading checks the shape only; what a call means is the
  * scheduler API's business.
  */
+import type { MinAllocatable } from '../master/resources.js';
 import type { Filters, FrameworkInfo, TaskRef } from '../master/types.js';
 import {
   boolField, field, id, idField, idValue, item, listField, numberField, objectField, show, stringField, WireError, type Json,
@@ -86,8 +87,35 @@ export function frameworkInfoOf(fi: Json, at: string): { info: FrameworkInfo; pr
   boolField(fi, 'checkpoint', at);
   const caps = listField(fi, 'capabilities', at).map((c, i) => stringField(item(c, `${at}.capabilities[${i}]`), 'type', `${at}.capabilities[${i}]`) ?? '');
   if (caps.includes('PARTITION_AWARE')) info.partitionAware = true;
+  const min = minAllocatableOf(objectField(fi, 'offer_filters', at), `${at}.offer_filters`);
+  if (min) info.minAllocatableResources = min;
   const principal = stringField(fi, 'principal', at);
   return { info, principal };
+}
+
+/**
+ * Mesos >= 1.9's `offer_filters` (per role; isolab has one role, so any role's entry counts, `*` first):
+ * `{"*": {"min_allocatable_resources": {"quantities": [{"quantities": {"cpus": {"value": 1}}}]}}}`.
+ */
+function minAllocatableOf(filters: Json | undefined, at: string): MinAllocatable | undefined {
+  if (!filters) return undefined;
+  const role = '*' in filters ? '*' : Object.keys(filters)[0];
+  if (role === undefined) return undefined;
+  const f = objectField(filters, role, at);
+  const m = f ? objectField(f, 'min_allocatable_resources', `${at}.${role}`) : undefined;
+  if (!m) return undefined;
+  return listField(m, 'quantities', `${at}.${role}.min_allocatable_resources`).map((v, i) => {
+    const where = `${at}.${role}.min_allocatable_resources.quantities[${i}]`;
+    const q = objectField(item(v, where), 'quantities', where) ?? {};
+    const out = { cpus: 0, mem: 0 };
+    for (const [name, scalar] of Object.entries(q)) {
+      if (name !== 'cpus' && name !== 'mem') throw new WireError(`${where}: resource "${name.slice(0, 32)}" is not offered by isolab agents (cpus, mem)`);
+      const value = numberField(item(scalar, `${where}.${name}`), 'value', `${where}.${name}`) ?? 0;
+      if (value < 0) throw new WireError(`${where}.${name}.value must be >= 0`);
+      out[name] = value;
+    }
+    return out;
+  });
 }
 
 /**
@@ -198,6 +226,10 @@ export function subscribeJson(info: FrameworkInfo, user: string, principal?: str
   if (info.id !== undefined) fi.id = id(info.id);
   if (info.failoverTimeoutSeconds !== undefined) fi.failover_timeout = info.failoverTimeoutSeconds;
   if (info.partitionAware) fi.capabilities = [{ type: 'PARTITION_AWARE' }];
+  if (info.minAllocatableResources) {
+    const quantities = info.minAllocatableResources.map((q) => ({ quantities: { cpus: { value: q.cpus }, mem: { value: q.mem } } }));
+    fi.offer_filters = { '*': { min_allocatable_resources: { quantities } } };
+  }
   if (principal !== undefined) fi.principal = principal;
   return callJson(info.id, 'SUBSCRIBE', { subscribe: { framework_info: fi } });
 }

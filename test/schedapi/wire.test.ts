@@ -84,9 +84,15 @@ describe('calls, as npm mesos-framework 0.5.3 sends them (captured bodies, null 
     }
   });
 
+  it('offer_filters.min_allocatable_resources (Mesos >= 1.9) becomes the framework\'s min_allocatable', () => {
+    const c = parseCall({ type: 'SUBSCRIBE', subscribe: { framework_info: { name: 'n', offer_filters: { '*': { min_allocatable_resources: { quantities: [{ quantities: { cpus: { value: 1 } } }, { quantities: { mem: { value: 512 } } }] } } } } } });
+    expect(c).toMatchObject({ info: { minAllocatableResources: [{ cpus: 1, mem: 0 }, { cpus: 0, mem: 512 }] } });
+    expect(() => parseCall({ type: 'SUBSCRIBE', subscribe: { framework_info: { name: 'n', offer_filters: { '*': { min_allocatable_resources: { quantities: [{ quantities: { gpus: { value: 1 } } }] } } } } } })).toThrow(/"gpus" is not offered/);
+  });
+
   it('writes a SUBSCRIBE isolab can read back', () => {
-    const c = parseCall(subscribeJson({ name: 'wc', id: 'f9', failoverTimeoutSeconds: 10, partitionAware: true }, 'root', 'p'));
-    expect(c).toEqual({ type: 'SUBSCRIBE', frameworkId: 'f9', principal: 'p', info: { name: 'wc', id: 'f9', failoverTimeoutSeconds: 10, partitionAware: true } });
+    const info = { name: 'wc', id: 'f9', failoverTimeoutSeconds: 10, partitionAware: true, minAllocatableResources: [{ cpus: 0.5, mem: 64 }] };
+    expect(parseCall(subscribeJson(info, 'root', 'p'))).toEqual({ type: 'SUBSCRIBE', frameworkId: 'f9', principal: 'p', info });
   });
 });
 
