@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalAgent } from '../../src/agent/agent.js';
 import type { TaskResultData } from '../../src/agent/agent.js';
+import type { Backend } from '../../src/backends/backend.js';
 import { ProcessBackend } from '../../src/backends/process/process-backend.js';
+import { registry } from '../../src/backends/registry.js';
+import { skipReason as gvisorSkip } from '../gvisor/helpers.js';
+import { release } from 'node:os';
 import { ownedPids } from '../../src/backends/process/process-backend.js';
 import type { CommandSpec } from '../../src/executor/protocol.js';
 import { Master } from '../../src/master/master.js';
@@ -10,9 +14,10 @@ import type { FrameworkDriver, TaskStatus } from '../../src/master/types.js';
 import { session } from '../../src/session/session.js';
 
 /** Runs one command task through a real master, agent and the process backend; resolves with its updates. */
-async function run(command: CommandSpec, opts: { killAfterMs?: number; timeoutMs?: number } = {}): Promise<TaskStatus[]> {
+async function run(command: CommandSpec, opts: { killAfterMs?: number; timeoutMs?: number; backend?: Backend } = {}): Promise<TaskStatus[]> {
   const master = new Master({ agentPingTimeoutMs: null });
-  const agent = new LocalAgent(master, new Map([['process', new ProcessBackend()]]));
+  const backend = opts.backend ?? new ProcessBackend();
+  const agent = new LocalAgent(master, new Map([[backend.name, backend]]));
   agent.register({ hostname: 'h', resources: { cpus: 1, mem: 512 } });
   master.start();
   const updates: TaskStatus[] = [];
@@ -23,7 +28,7 @@ async function run(command: CommandSpec, opts: { killAfterMs?: number; timeoutMs
       resourceOffers: (d, offers) => {
         for (const o of offers) {
           if (launched) d.decline(o.id);
-          else d.accept(o.id, [{ taskId: 'c1', resources: { cpus: 0.1, mem: 64 }, backend: 'process', payload: { taskId: 'c1', mode: 'command', command }, timeoutMs: opts.timeoutMs }]);
+          else d.accept(o.id, [{ taskId: 'c1', resources: { cpus: 0.1, mem: 64 }, backend: backend.name, payload: { taskId: 'c1', mode: 'command', command }, timeoutMs: opts.timeoutMs }]);
           launched = true;
         }
       },
@@ -97,4 +102,20 @@ describe('command tasks: isolab\'s executor in command mode (process backend)', 
     const u = await run({ value: 'sleep 300' }, { timeoutMs: 500 });
     expect(last(u)).toMatchObject({ state: 'failed', message: 'timed out after 500 ms' });
   });
+});
+
+describe('command tasks run the same way on every backend (the guest image\'s busybox sh)', () => {
+  it('docker: the host\'s kernel; the exit code and the last output line in the message', async () => {
+    const u = await run({ value: 'uname -r; exit 4' }, { backend: await registry.get('docker') });
+    expect(last(u)).toMatchObject({ state: 'failed', message: `Command exited with status 4: ${release()}` });
+    expect(data(u).backend).toBe('docker');
+  }, 60_000);
+
+  it.skipIf(gvisorSkip !== undefined)('gvisor: gVisor\'s own kernel version, not the host\'s', async () => {
+    const u = await run({ value: 'uname -r' }, { backend: await registry.get('gvisor') });
+    expect(last(u)).toMatchObject({ state: 'finished', message: 'Command exited with status 0' });
+    const kernel = data(u).command!.output.trim();
+    expect(kernel).toMatch(/^\d+\.\d+/);
+    expect(kernel).not.toBe(release());
+  }, 60_000);
 });
