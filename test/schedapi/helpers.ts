@@ -37,7 +37,6 @@ export function subscribe(base: string, body: unknown, headers: Record<string, s
       const events: Obj[] = [];
       const chunks: Buffer[] = [];
       const taken = new Map<string, number>();
-      const waiters: (() => void)[] = [];
       let body = '';
       const ended = new Promise<void>((r) => {
         res.on('end', r);
@@ -51,7 +50,6 @@ export function subscribe(base: string, body: unknown, headers: Record<string, s
           return;
         }
         for (const rec of decoder.push(c)) events.push(JSON.parse(rec.toString()));
-        for (const w of waiters.splice(0)) w();
       });
       const s: Stream = {
         status: res.statusCode ?? 0, headers: res.headers, streamId: String(res.headers['mesos-stream-id'] ?? ''), events, chunks, ended,
@@ -59,22 +57,18 @@ export function subscribe(base: string, body: unknown, headers: Record<string, s
           return body;
         },
         all: (type) => events.filter((e) => e.type === type),
-        next: (type, ms = 5000) => {
+        next: async (type, ms = 5000) => {
           const deadline = Date.now() + ms;
-          return new Promise((res2, rej) => {
-            const look = (): void => {
-              const from = taken.get(type) ?? 0;
-              const i = events.findIndex((e, k) => k >= from && e.type === type);
-              if (i >= 0) {
-                taken.set(type, i + 1);
-                return res2(events[i]!);
-              }
-              if (Date.now() > deadline) return rej(new Error(`no ${type} event within ${ms} ms; got ${events.map((e) => e.type).join(', ')}`));
-              waiters.push(look);
-              setTimeout(look, Math.max(1, Math.min(50, deadline - Date.now() + 1)));
-            };
-            look();
-          });
+          for (;;) {
+            const from = taken.get(type) ?? 0;
+            const i = events.findIndex((e, k) => k >= from && e.type === type);
+            if (i >= 0) {
+              taken.set(type, i + 1);
+              return events[i]!;
+            }
+            if (Date.now() > deadline) throw new Error(`no ${type} event within ${ms} ms; got ${events.map((e) => e.type).join(', ')}`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
         },
         close: () => req.destroy(),
       };
