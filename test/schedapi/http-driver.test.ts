@@ -76,6 +76,22 @@ describe('one wordcount framework, two connections', () => {
     expect(master.frameworkCount).toBe(0);
   });
 
+  it('map tasks that no offer fits: a line says why they wait; an abort tears the framework down', async () => {
+    await setup();
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const run = runWordcountOnMaster({
+      ...job, taskResources: { cpus: 8, mem: 128 }, signal: abort.signal, master: new HttpMasterConnection(api.url, { log: () => {} }),
+      noteEveryMs: 100, onWaiting: (l) => {
+        lines.push(l);
+        abort.abort(new Error('enough'));
+      },
+    });
+    await expect(run).rejects.toThrow('enough');
+    expect(lines[0]).toMatch(/^isolab: 4 map tasks waiting on http:\/\/127\.0\.0\.1:\d+: (no offer yet|the last offer \(cpus:4;mem:4096 on h\) is smaller than --task-resources cpus:8;mem:128)$/);
+    expect(master.frameworkCount).toBe(0);
+  });
+
   it('a master that refuses (a removed framework id) or is not there: the registration rejects with one line', async () => {
     await setup();
     const conn = new HttpMasterConnection(api.url);

@@ -102,6 +102,7 @@ export async function runWordcount(argv: string[]): Promise<number> {
       // The master's agents open the input by its path: a task must outlive this process (failover).
       const r = await runWordcountOnMaster({
         ...common, input: input.path, backend: backendName, master: conn, failoverTimeoutSeconds: failoverTimeout, onRegistered: (d) => (driver = d),
+        onWaiting: (line) => process.stderr.write(line + '\n'),
       }).catch(failed);
       await printResult(p, r, backendName, parallelism, startMs, output, sess);
       return 0;

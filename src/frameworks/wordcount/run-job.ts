@@ -3,7 +3,7 @@ import { LocalAgent } from '../../agent/agent.js';
 import type { Backend } from '../../backends/backend.js';
 import type { ApiServer } from '../../http/server.js';
 import { Master } from '../../master/master.js';
-import type { Resources } from '../../master/resources.js';
+import { formatResources, type Resources } from '../../master/resources.js';
 import type { FrameworkDriver, FrameworkInfo } from '../../master/types.js';
 import { sha256Hex, type Counts } from '../../workload/counts.js';
 import { inProcessMaster, type MasterConnection } from '../master-connection.js';
@@ -64,6 +64,10 @@ export interface RemoteJobOptions {
   failoverTimeoutSeconds?: number;
   /** Called once registered, with the framework's driver (e.g. to tear it down from a signal handler). */
   onRegistered?: (driver: FrameworkDriver) => void;
+  /** Told, every `noteEveryMs`, when map tasks wait and nothing runs: the offers do not fit (one line). */
+  onWaiting?: (line: string) => void;
+  /** How often to check for waiting (ms). Default 10000. */
+  noteEveryMs?: number;
 }
 
 /**
@@ -162,7 +166,21 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
  */
 export async function runWordcountOnMaster(o: RemoteJobOptions): Promise<JobResult> {
   const now = (): number => performance.timeOrigin + performance.now();
-  return runOn(o.master, now, o, { name: 'wordcount', failoverTimeoutSeconds: o.failoverTimeoutSeconds ?? 10 }, o.onRegistered);
+  return runOn(o.master, now, o, { name: 'wordcount', failoverTimeoutSeconds: o.failoverTimeoutSeconds ?? 10 }, o.onRegistered, (s) => {
+    if (!o.onWaiting) return () => {};
+    const t = setInterval(() => {
+      if (s.running > 0 || s.waiting === 0) return;
+      const u = s.unfit;
+      const why = !u
+        ? 'no offer yet'
+        : u.backends.includes(o.backend)
+          ? `the last offer (${formatResources(u.resources)} on ${u.hostname}) is smaller than --task-resources ${formatResources(o.taskResources)}`
+          : `the last offer's agent (${u.hostname}) has no backend ${o.backend} (it has ${u.backends.join(', ') || 'none'})`;
+      o.onWaiting!(`isolab: ${s.waiting} map task${s.waiting === 1 ? '' : 's'} waiting on ${o.master.where}: ${why}`);
+    }, o.noteEveryMs ?? 10_000);
+    t.unref();
+    return () => clearInterval(t);
+  });
 }
 
 type JobCore = Pick<RemoteJobOptions, 'input' | 'size' | 'parallelism' | 'backend' | 'taskResources' | 'maxRetries' | 'taskTimeoutMs' | 'signal'>;
@@ -170,6 +188,7 @@ type JobCore = Pick<RemoteJobOptions, 'input' | 'size' | 'parallelism' | 'backen
 /** Registers the wordcount scheduler through `conn`, waits for its outcome, tears the framework down. */
 async function runOn(
   conn: MasterConnection, now: () => number, o: JobCore, info: FrameworkInfo, onRegistered?: (driver: FrameworkDriver) => void,
+  watch?: (s: WordcountScheduler) => () => void,
 ): Promise<Omit<JobResult, 'agentResources'>> {
   const t0 = performance.now();
   const startedAt = now();
@@ -183,6 +202,7 @@ async function runOn(
   });
   aborted.catch(() => {});
   let driver: FrameworkDriver | undefined;
+  const unwatch = watch?.(scheduler);
   const registering = conn.register(scheduler, info);
   // Aborted while registering: a registration that completes later is torn down at once.
   registering.then((d) => void (driver === undefined && o.signal?.aborted && d.teardown()), () => {});
@@ -204,6 +224,7 @@ async function runOn(
       stagesMs: jobStages(outcome.attempts, startedAt, resolvedAt - outcome.mergeMs, outcome.mergeMs, hashMs),
     };
   } finally {
+    unwatch?.();
     driver?.teardown();
     await conn.close();
   }
