@@ -13,7 +13,7 @@ import { int, num, parseFlags, str, type Command } from '../command.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { usableBackend } from '../input.js';
 
-const HELP = `Usage: isolab master [--port P] [--host H] [--credentials FILE] [--resources R] [--backend NAME]
+const HELP = `Usage: isolab master [--port P] [--host H] [--credentials FILE] [--resources R] [--backend LIST]
                     [--agents N] [--demo-tasks N] [--heartbeat-interval SECONDS]
 
 Runs a standalone Mesos-style master with its HTTP API until Ctrl-C (or SIGTERM), with local
@@ -35,7 +35,7 @@ Options:
                     {"credentials":[{"principal":"NAME","secret":"SECRET"}]} (mode 0600 or 0640);
                     then every request but /health needs HTTP Basic with one of them (401 otherwise)
   --resources R     resources of each local agent, e.g. 'cpus:2;mem:4096' (default: host)
-  --backend NAME    backends of the local agents, comma-separated, e.g. process,docker
+  --backend LIST    backends of the local agents, comma-separated, e.g. process,docker
                     (default: process); each must be usable here (isolab doctor)
   --agents N        local agents to register, 0 for none (default: 1)
   --demo-tasks N    a built-in "demo" framework keeps N idle executor tasks (cpus:0.1;mem:32
