@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, ExitResult, LimitsEnforced, TaskHandle } from '../backends/backend.js';
-import type { ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
+import type { CommandMessage, ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
 import { RealClock, type Clock } from '../master/clock.js';
 import type { Resources } from '../master/resources.js';
 import { isTerminal, type TaskState } from '../master/task-state.js';
@@ -27,6 +27,8 @@ export interface TaskResultData {
   ready?: ReadyMessage;
   /** The executor's result message. */
   result?: ResultMessage;
+  /** A command task's exit: the command's code, signal and output tail. */
+  command?: CommandMessage;
   /** Error reported by the executor or the backend. */
   error?: string;
 }
@@ -254,14 +256,22 @@ export class LocalAgent implements AgentDriver {
     if (r.killRequested) this.update(task, 'killed', 'killed on request', data);
     else if (sink.violation) this.update(task, 'failed', sink.violation, { ...data, result: undefined });
     else if (exit.timedOut) this.update(task, 'failed', `timed out after ${task.timeoutMs} ms`, data);
-    else if (exit.exitCode === 0 && !data.error) this.update(task, 'finished', undefined, data);
+    else if (exit.exitCode === 0 && !data.error) this.update(task, 'finished', data.command ? commandOutcome(data.command) : undefined, data);
     else this.update(task, 'failed', describeFailure(exit, data), data);
   }
+}
+
+/** A command task's end as Mesos' command executor words it, with the last line of its output. */
+export function commandOutcome(c: CommandMessage): string {
+  const how = c.exitCode !== null ? `Command exited with status ${c.exitCode}` : `Command terminated with signal ${c.signal ?? 'unknown'}`;
+  const last = c.output.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  return c.exitCode === 0 || !last ? how : `${how}: ${last.length > 200 ? `${last.slice(0, 197)}...` : last}`;
 }
 
 function describeFailure(exit: ExitResult, data: TaskResultData): string {
   if (data.error) return data.error;
   if (exit.oomKilled) return 'out of memory';
+  if (data.command) return commandOutcome(data.command);
   if (exit.signal) return `killed by ${exit.signal}`;
   if (exit.exitCode !== 0) return `executor exited with ${exit.exitCode}${exit.message ? `: ${exit.message}` : ''}`;
   return 'executor exited without a result';

@@ -54,6 +54,11 @@ export class ExecutorOutput implements TaskSink {
       case 'done':
         data.phases.done ??= this.now();
         return;
+      case 'command':
+        if (this.task?.mode !== 'command') return this.violate(`executor sent a command exit for a ${this.task?.mode ?? 'payload-less'} task`);
+        if (data.command) return this.violate('executor sent a second command exit');
+        data.command = msg;
+        return;
       case 'result': {
         data.phases.firstResult ??= this.now();
         if (data.result) return this.violate('executor sent a second result');
