@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, ExitResult, LimitsEnforced, TaskHandle, TaskSink, TaskUsage } from '../backends/backend.js';
-import type { ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
+import type { CommandMessage, ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
 import { RealClock, type Clock } from '../master/clock.js';
 import type { Resources } from '../master/resources.js';
 import { isTerminal, type TaskState } from '../master/task-state.js';
@@ -36,6 +36,8 @@ export interface TaskResultData {
   ready?: ReadyMessage;
   /** The executor's result message. */
   result?: ResultMessage;
+  /** A command task's exit: the command's code, signal and output tail. */
+  command?: CommandMessage;
   /** Error reported by the executor or the backend. */
   error?: string;
 }
@@ -264,7 +266,7 @@ export class LocalAgent implements AgentDriver {
     }));
     let reported: TaskState | undefined;
     if ((await Promise.race([workDone.reached, exited.then(() => 'exited' as const)])) === 'workDone' && !r.killRequested) {
-      const o = output.violation ? { state: 'failed' as const, message: output.violation } : outcomeAtWorkDone(data);
+      const o = output.violation ? { state: 'failed' as const, message: output.violation } : outcomeAtWorkDone(data, commandOutcome);
       reported = o.state;
       this.update(task, o.state, o.message, output.violation ? { ...snapshot(data), result: undefined } : snapshot(data));
     }
@@ -285,7 +287,8 @@ export class LocalAgent implements AgentDriver {
       else if (output.violation || exit.timedOut) reported = 'failed';
       else reported = exit.exitCode === 0 && !data.error ? 'finished' : 'failed';
       const message = reported === 'killed' ? 'killed on request' : output.violation ? output.violation
-        : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data) : undefined;
+        : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data)
+          : data.command ? commandOutcome(data.command) : undefined;
       this.update(task, reported, message, output.violation ? { ...data, result: undefined } : data);
     }
     for (const l of this.endListeners) {
@@ -298,9 +301,17 @@ export class LocalAgent implements AgentDriver {
   }
 }
 
+/** A command task's end as Mesos' command executor words it, with the last line of its output. */
+export function commandOutcome(c: CommandMessage): string {
+  const how = c.exitCode !== null ? `Command exited with status ${c.exitCode}` : `Command terminated with signal ${c.signal ?? 'unknown'}`;
+  const last = c.output.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  return c.exitCode === 0 || !last ? how : `${how}: ${last.length > 200 ? `${last.slice(0, 197)}...` : last}`;
+}
+
 function describeFailure(exit: ExitResult, data: TaskResultData): string {
   if (data.error) return data.error;
   if (exit.oomKilled) return 'out of memory';
+  if (data.command) return commandOutcome(data.command);
   if (exit.signal) return `killed by ${exit.signal}`;
   if (exit.exitCode !== 0) return `executor exited with ${exit.exitCode}${exit.message ? `: ${exit.message}` : ''}`;
   return 'executor exited without a result';

@@ -55,6 +55,12 @@ export class ExecutorOutput implements TaskSink {
       case 'done':
         data.phases.workDone ??= this.now();
         return;
+      case 'command':
+        if (this.task?.mode !== 'command') return this.violate(`executor sent a command exit for a ${this.task?.mode ?? 'payload-less'} task`);
+        if (data.command) return this.violate('executor sent a second command exit');
+        data.command = msg;
+        data.phases.workDone ??= this.now();
+        return;
       case 'result': {
         data.phases.firstResult ??= this.now();
         if (data.result) return this.violate('executor sent a second result');

@@ -43,11 +43,13 @@ export class WorkDoneSignal {
 }
 
 /**
- * The state to report at `workDone`: failed with the executor's error line, else finished (whether
- * a finished task produced what its framework wanted is the framework's call, as at exit).
+ * The state to report at `workDone`: failed with the executor's error line; for a command task,
+ * finished or failed by the command's exit (in Mesos' words, `describe`); else finished (whether a
+ * finished task produced what its framework wanted is the framework's call, as at exit).
  */
-export function outcomeAtWorkDone(data: TaskResultData): { state: TaskState; message?: string } {
+export function outcomeAtWorkDone(data: TaskResultData, describe: (c: NonNullable<TaskResultData['command']>) => string): { state: TaskState; message?: string } {
   if (data.error) return { state: 'failed', message: data.error };
+  if (data.command) return { state: data.command.exitCode === 0 ? 'finished' : 'failed', message: describe(data.command) };
   return { state: 'finished' };
 }
 

@@ -75,6 +75,15 @@ async function run(task: ExecutorTask): Promise<void> {
     case 'hang':
       await new Promise<void>(() => setInterval(() => {}, 1 << 30));
       return;
+    case 'command': {
+      const [{ runCommand, exitCodeOf }, { commandProblem }] = await Promise.all([import('./command.js'), import('./protocol.js')]);
+      const problem = commandProblem(task.command);
+      if (problem) throw new Error(problem);
+      const m = await runCommand(task.taskId, task.command!);
+      emit(m);
+      process.exitCode = exitCodeOf(m);
+      return;
+    }
     case 'crash':
       process.stdout.write('', () => process.exit(3));
       await new Promise<void>(() => {});

@@ -2,8 +2,11 @@
 export interface ExecutorTask {
   /** Task id, echoed in every message. */
   taskId: string;
-  /** `wordcount` counts a byte range; `idle` waits until stopped; `hang` never answers; `crash` exits 3 mid-task. */
-  mode: 'wordcount' | 'idle' | 'hang' | 'crash';
+  /**
+   * `wordcount` counts a byte range; `idle` waits until stopped; `hang` never answers; `crash` exits 3
+   * mid-task; `command` runs `command` (Mesos' command task) and reports its exit code.
+   */
+  mode: ExecutorMode;
   /** Path of the input as the executor sees it (a file, `/proc/<pid>/fd/<n>`, or a block device in a VM). */
   input?: string;
   /** First byte of the range. */
@@ -17,7 +20,33 @@ export interface ExecutorTask {
    * serial console). The executor compresses its partial counts when that saves time; absent means fast.
    */
   outputBytesPerSecond?: number;
+  /** `command` mode: what to run. */
+  command?: CommandSpec;
 }
+
+/** What the executor can be asked to do. */
+export type ExecutorMode = 'wordcount' | 'idle' | 'hang' | 'crash' | 'command';
+
+/** Every executor mode. */
+export const EXECUTOR_MODES: readonly ExecutorMode[] = ['wordcount', 'idle', 'hang', 'crash', 'command'];
+
+/** A command to run, after Mesos' CommandInfo. */
+export interface CommandSpec {
+  /** With `shell` (the default): a shell command line, run as `/bin/sh -c value`. Without: the executable. */
+  value: string;
+  /** Run `value` through `/bin/sh -c`. Default true. */
+  shell?: boolean;
+  /** Without `shell`: the argument vector, `arguments[0]` being the program's name (as Mesos has it). */
+  arguments?: string[];
+  /** Variables added to the command's environment. */
+  environment?: Record<string, string>;
+}
+
+/** Longest command (value plus arguments and environment, in bytes) a command task may carry. */
+export const MAX_COMMAND_BYTES = 16 * 1024;
+
+/** Most bytes of a command's output (its last ones, stdout and stderr as they came) the executor reports. */
+export const COMMAND_OUTPUT_TAIL_BYTES = 2048;
 
 /** Sent once the executor's runtime is up, before any work. */
 export interface ReadyMessage {
@@ -95,6 +124,20 @@ export interface ExecutorUsage {
   maxRssBytes: number;
 }
 
+/** A command task's command ended; the executor exits with the same code next. */
+export interface CommandMessage {
+  /** Message kind. */
+  type: 'command';
+  /** Task id. */
+  taskId: string;
+  /** The command's exit code; null when a signal ended it. */
+  exitCode: number | null;
+  /** The signal that ended it, e.g. `SIGKILL`. */
+  signal?: string;
+  /** The last bytes of its output (stdout and stderr interleaved as they came), at most {@link COMMAND_OUTPUT_TAIL_BYTES}. */
+  output: string;
+}
+
 /** The executor is done and about to exit 0. */
 export interface DoneMessage {
   /** Message kind. */
@@ -106,7 +149,7 @@ export interface DoneMessage {
 }
 
 /** Any executor message. */
-export type ExecutorMessage = ReadyMessage | ResultMessage | ErrorMessage | DoneMessage;
+export type ExecutorMessage = ReadyMessage | ResultMessage | ErrorMessage | DoneMessage | CommandMessage;
 
 /** Every message line starts with exactly this; other lines on the same stream (a VM console) are not messages. */
 export const MESSAGE_PREFIX = '@isolab ';
@@ -157,6 +200,10 @@ export function messageProblem(m: unknown): string | undefined {
       return typeof o.message === 'string' ? undefined : 'malformed error message';
     case 'done':
       return undefined;
+    case 'command':
+      if (o.exitCode !== null && !(typeof o.exitCode === 'number' && Number.isSafeInteger(o.exitCode))) return 'command message with a malformed exitCode';
+      if (o.signal !== undefined && typeof o.signal !== 'string') return 'command message with a malformed signal';
+      return typeof o.output === 'string' ? undefined : 'command message without output';
     case 'result': {
       if (!isCount(o.words) || !isCount(o.distinct) || !isCount(o.bytes) || !isTime(o.countMs)) return 'result with malformed totals';
       if (typeof o.counts !== 'string') return 'result without counts';
@@ -200,4 +247,28 @@ export function decodeTask(text: string): ExecutorTask {
   const t = JSON.parse(json) as ExecutorTask;
   if (!t || typeof t.taskId !== 'string' || typeof t.mode !== 'string') throw new Error('task needs taskId and mode');
   return t;
+}
+
+/** Why `c` is not a runnable command spec, or undefined when it is one. */
+export function commandProblem(c: unknown): string | undefined {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return 'command missing';
+  const o = c as Record<string, unknown>;
+  if (typeof o.value !== 'string') return 'command.value must be a string';
+  if (o.shell !== undefined && typeof o.shell !== 'boolean') return 'command.shell must be true or false';
+  const shell = o.shell !== false;
+  if (o.value.trim() === '' && shell) return 'command.value is empty';
+  if (!shell && o.value === '') return 'command.value (the executable) is empty';
+  if (o.value.includes('\u0000')) return 'command.value contains a NUL byte';
+  if (o.arguments !== undefined && !(Array.isArray(o.arguments) && o.arguments.every((a) => typeof a === 'string' && !a.includes('\u0000')))) {
+    return 'command.arguments must be a list of strings';
+  }
+  if (o.environment !== undefined) {
+    if (!o.environment || typeof o.environment !== 'object' || Array.isArray(o.environment)) return 'command.environment must be an object';
+    for (const [k, v] of Object.entries(o.environment)) {
+      if (k === '' || /[=\u0000]/.test(k)) return `command.environment: bad variable name "${k.slice(0, 32)}"`;
+      if (typeof v !== 'string' || v.includes('\u0000')) return `command.environment.${k.slice(0, 32)} must be a string`;
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(c)) > MAX_COMMAND_BYTES) return `command longer than ${MAX_COMMAND_BYTES} bytes`;
+  return undefined;
 }

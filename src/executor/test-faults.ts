@@ -12,11 +12,13 @@ import { encodeMessage, MESSAGE_PREFIX, type ResultMessage } from './protocol.js
  * - `other-task`: its correct result, but under another task's id;
  * - `malformed-counts`: a result whose counts are not canonical (unsorted, a bad count);
  * - `prefix-noise`: its result with text before the message prefix.
- * It then exits 0, so only the protocol can tell that something went wrong.
+ * It then exits 0, so only the protocol can tell that something went wrong. One more:
+ * - `stall`: it counts, then waits until it is stopped, sending nothing (a task that is still
+ *   running when a test kills its framework).
  */
-export type Fault = 'long-line' | 'gzip-bomb' | 'lying-size' | 'other-task' | 'malformed-counts' | 'prefix-noise';
+export type Fault = 'long-line' | 'gzip-bomb' | 'lying-size' | 'other-task' | 'malformed-counts' | 'prefix-noise' | 'stall';
 
-const FAULTS: readonly Fault[] = ['long-line', 'gzip-bomb', 'lying-size', 'other-task', 'malformed-counts', 'prefix-noise'];
+const FAULTS: readonly Fault[] = ['long-line', 'gzip-bomb', 'lying-size', 'other-task', 'malformed-counts', 'prefix-noise', 'stall'];
 
 /** The fault configured for `taskId`, if any. */
 export function faultFor(taskId: string): Fault | undefined {
@@ -61,6 +63,9 @@ export async function misbehave(fault: Fault, result: ResultMessage): Promise<vo
     }
     case 'prefix-noise':
       await write('noise ' + encodeMessage(result) + '\n');
+      return;
+    case 'stall':
+      await new Promise<void>(() => setInterval(() => {}, 1 << 30));
       return;
   }
 }

@@ -46,7 +46,7 @@ export function splitJob(job: JobResult): Pick<ThroughputRun, 'startupSeconds' |
 
 /** The per-task accounting of a job: each finished map task's record, and the job's totals. */
 export function jobAccounting(job: JobResult, bytes: number): Pick<ThroughputRun, 'tasks' | 'cpuSeconds' | 'cpuSecondsPerMB' | 'peakMemoryBytes' | 'memoryAboveBaselineBytes' | 'teardownSeconds'> {
-  const tasks = job.taskEnds
+  const tasks = (job.taskEnds ?? [])
     .filter((e) => e.state === 'finished')
     .map((e) => {
       const p = e.task.payload as { start?: number; end?: number } | undefined;
@@ -59,7 +59,7 @@ export function jobAccounting(job: JobResult, bytes: number): Pick<ThroughputRun
   return {
     tasks, cpuSeconds: cpu, cpuSecondsPerMB: cpu !== null && bytes > 0 ? round(cpu / (bytes / 1e6), 5) : null,
     peakMemoryBytes: peaks.length > 0 ? Math.max(...peaks) : null, memoryAboveBaselineBytes: above.length > 0 ? Math.max(...above) : null,
-    teardownSeconds: job.teardownSeconds === null ? null : round(job.teardownSeconds, 4),
+    teardownSeconds: job.teardownSeconds === null || job.teardownSeconds === undefined ? null : round(job.teardownSeconds, 4),
   };
 }
 

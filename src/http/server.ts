@@ -3,21 +3,26 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Master } from '../master/master.js';
 import { isTaskState, TASK_STATES } from '../master/task-state.js';
 import { clip } from '../master/validation.js';
+import { Authenticator, type Credential } from './auth.js';
+import { ApiError, MAX_CALL_BYTES, SCHEDULER_PATH, SchedulerApi, type SchedulerApiOptions } from './scheduler-api.js';
 import { agentPage, DEFAULT_LIMIT, frameworkPage, masterState, MAX_LIMIT, metricsSnapshot, offerPage, taskPage } from './state.js';
 
 /** Where the API listens. */
 export interface ApiServerOptions {
-  /** Address to bind. Default 127.0.0.1: the API has no authentication, so it stays local unless asked. */
+  /** Address to bind. Default 127.0.0.1. Any other address needs `credentials`. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 5050, Mesos' master port. */
   port?: number;
   /** Where internal errors are logged (they are not put in API bodies). Default: stderr. */
   log?: (line: string) => void;
   /**
-   * Allow a non-loopback bind. The API has no authentication yet, so the default refuses: an API that
-   * listens beyond loopback must require credentials.
+   * Principals and secrets. When given, every endpoint but /health requires HTTP Basic with one of
+   * them (401 otherwise), as Mesos' --authenticate_frameworks and --authenticate_http_readonly do.
+   * Required to bind beyond loopback.
    */
-  allowNonLoopback?: boolean;
+  credentials?: readonly Credential[];
+  /** Serve Mesos' v1 scheduler API (POST /api/v1/scheduler), with these settings. Off when omitted. */
+  scheduler?: SchedulerApiOptions;
 }
 
 /** A running HTTP API. */
@@ -28,7 +33,9 @@ export interface ApiServer {
   readonly host: string;
   /** Bound port. */
   readonly port: number;
-  /** Stops listening and drops open connections. */
+  /** The scheduler API, when served. */
+  readonly scheduler?: SchedulerApi;
+  /** Stops listening and drops open connections (subscriptions close: their frameworks are disconnected). */
   close(): Promise<void>;
 }
 
@@ -90,6 +97,9 @@ const ROUTES: Record<string, Route> = {
 /** The endpoints served, for help texts (each also under /master). */
 export const ENDPOINTS = Object.keys(BASE_ROUTES);
 
+/** Endpoints answered without credentials (a load balancer's health check). */
+const OPEN_PATHS = new Set(['/health', '/master/health']);
+
 function intParam(q: Query, name: string, dflt: number, lo: number, hi: number): number {
   const v = q.get(name);
   if (v === null) return dflt;
@@ -111,6 +121,17 @@ export interface RequestPolicy {
   loopbackHostOnly: boolean;
   /** Where internal errors are logged. */
   log?: (line: string) => void;
+  /** Checks HTTP Basic credentials; when set, every endpoint but /health requires them. */
+  auth?: Authenticator;
+  /** The scheduler API, when served. */
+  scheduler?: SchedulerApi;
+}
+
+/** Writes a JSON error answer. */
+function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, head = false): void {
+  const text = JSON.stringify({ error: message }) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.end(head ? undefined : text);
 }
 
 /** Answers one request; every failure becomes a JSON error, never an exception out of the handler. */
@@ -134,8 +155,21 @@ export function handleRequest(master: Master, req: IncomingMessage, res: ServerR
       throw new HttpError(400, 'malformed request target');
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    let principal: string | undefined;
+    if (policy.auth && !OPEN_PATHS.has(path)) {
+      const r = policy.auth.check(req.headers.authorization);
+      if (!r.ok) throw new HttpError(401, r.reason, { 'WWW-Authenticate': 'Basic realm="isolab"', Connection: 'close' });
+      principal = r.principal;
+    }
+    if (path === SCHEDULER_PATH || path === `/master${SCHEDULER_PATH}`) {
+      if (!policy.scheduler) throw new HttpError(404, 'this master does not serve the scheduler API (isolab master does)');
+      if (req.method !== 'POST') throw new HttpError(405, `method ${clip(req.method ?? '', 16)} not allowed on ${path} (use POST)`, { Allow: 'POST' });
+      if (url.search !== '') throw new HttpError(400, `${path} takes no query parameters`);
+      schedulerRequest(policy.scheduler, req, res, principal, policy.log ?? defaultLog);
+      return;
+    }
     const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
-    if (!route) throw new HttpError(404, `no such endpoint "${clip(path, 64)}" (endpoints: ${ENDPOINTS.join(', ')}, each also under /master)`);
+    if (!route) throw new HttpError(404, `no such endpoint "${clip(path, 64)}" (endpoints: ${ENDPOINTS.join(', ')}, each also under /master${policy.scheduler ? `; POST ${SCHEDULER_PATH}` : ''})`);
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${clip(req.method ?? '', 16)} not allowed on ${path} (use GET)`, { Allow: 'GET, HEAD' });
     for (const k of new Set(url.searchParams.keys())) {
       if (!route.params.includes(k)) {
@@ -160,6 +194,48 @@ export function handleRequest(master: Master, req: IncomingMessage, res: ServerR
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 
+/**
+ * Reads a scheduler call's body (chunked or with a length; at most MAX_CALL_BYTES, else 413 and the
+ * connection closes) and hands it to the scheduler API; its 4xx answers become JSON errors.
+ */
+function schedulerRequest(api: SchedulerApi, req: IncomingMessage, res: ServerResponse, principal: string | undefined, log: (line: string) => void): void {
+  const tooLarge = (): void => sendError(res, 413, `request body larger than ${MAX_CALL_BYTES} bytes`, { Connection: 'close' });
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > MAX_CALL_BYTES) {
+    tooLarge();
+    req.resume();
+    return;
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on('data', (b: Buffer) => {
+    if (over) return;
+    size += b.length;
+    if (size > MAX_CALL_BYTES) {
+      over = true;
+      parts.length = 0;
+      tooLarge();
+      return;
+    }
+    parts.push(b);
+  });
+  req.on('error', () => {});
+  req.on('end', () => {
+    if (over || res.headersSent) return;
+    try {
+      api.handle(req, res, Buffer.concat(parts), principal);
+    } catch (err) {
+      if (res.headersSent) return;
+      if (err instanceof ApiError) sendError(res, err.status, err.message, err.headers);
+      else {
+        log(`isolab: api: POST ${SCHEDULER_PATH}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        sendError(res, 500, 'internal error (see the master log)');
+      }
+    }
+  });
+}
+
 function defaultLog(line: string): void {
   process.stderr.write(line + '\n');
 }
@@ -176,14 +252,21 @@ function rawError(socket: Socket, status: number, reason: string, message: strin
 
 /**
  * Serves the master's HTTP API: GET /state, /metrics/snapshot, /tasks, /agents, /frameworks, /offers,
- * /health, each also under /master. Resolves once listening. Bound to loopback, it accepts only
- * loopback Host headers (a guard against DNS rebinding); request heads over 8 KiB get 431, request
- * lines without an HTTP/1.x version (HTTP/0.9) and absolute-form targets get 400.
+ * /health, each also under /master, and with `scheduler` Mesos' v1 scheduler API (POST
+ * /api/v1/scheduler). Resolves once listening. Bound to loopback, it accepts only loopback Host
+ * headers (a guard against DNS rebinding); request heads over 8 KiB get 431, request lines without
+ * an HTTP/1.x version (HTTP/0.9) and absolute-form targets get 400. Any other bind address needs
+ * credentials: it is refused before binding without them.
  */
 export async function startApiServer(master: Master, opts: ApiServerOptions = {}): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopbackAddress(host) && !opts.allowNonLoopback) throw new Error(`refusing to serve the unauthenticated API on ${host}: loopback only`);
-  let policy: RequestPolicy = { loopbackHostOnly: true, log: opts.log };
+  const hasCredentials = opts.credentials !== undefined && opts.credentials.length > 0;
+  if (!isLoopbackAddress(host) && !hasCredentials) {
+    throw new Error(`refusing to serve the API on ${host} without credentials: beyond loopback every request must authenticate (--credentials FILE)`);
+  }
+  const auth = hasCredentials ? new Authenticator(opts.credentials!) : undefined;
+  const scheduler = opts.scheduler ? new SchedulerApi(master, { log: opts.log, ...opts.scheduler }) : undefined;
+  let policy: RequestPolicy = { loopbackHostOnly: true, log: opts.log, auth, scheduler };
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
     const refuse = (status: number, message: string): void => {
       res.writeHead(status, { 'Content-Type': 'application/json', Connection: 'close' });
@@ -206,14 +289,16 @@ export async function startApiServer(master: Master, opts: ApiServerOptions = {}
     });
   });
   const addr = server.address() as AddressInfo;
-  policy = { loopbackHostOnly: isLoopbackAddress(addr.address), log: opts.log };
+  policy = { loopbackHostOnly: isLoopbackAddress(addr.address), log: opts.log, auth, scheduler };
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${shown}:${addr.port}`,
     host: addr.address,
     port: addr.port,
+    scheduler,
     close: () =>
       new Promise<void>((resolve) => {
+        scheduler?.closeAll();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

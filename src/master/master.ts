@@ -776,6 +776,12 @@ export class Master implements MasterLink {
     this.allocator.removeAgent(agentId);
     this.unreachable.set(agentId, u);
     this.counters.agentsUnreachable++;
+    this.tellAgentLost(agentId);
+  }
+
+  /** Tells every connected framework that an agent was lost (Mesos' FAILURE event). */
+  private tellAgentLost(agentId: string): void {
+    for (const fw of [...this.frameworks.values()]) if (fw.connected) fw.scheduler.agentLost?.(fw.driver, agentId);
   }
 
   /** Removes a registered or unreachable agent for good (removeAgent, markAgentGone). */
@@ -794,6 +800,7 @@ export class Master implements MasterLink {
       this.counters.agentsRemoved++;
       this.kills.forgetAgent(agentId);
       a.driver.shutdown?.(reason);
+      this.tellAgentLost(agentId);
       return;
     }
     const u = this.unreachable.get(agentId);

@@ -133,6 +133,11 @@ export interface Scheduler {
   /** A task changed state. */
   statusUpdate(driver: FrameworkDriver, status: TaskStatus): void;
   /**
+   * An agent was lost: it stopped answering (unreachable) or was removed (Mesos' FAILURE event with
+   * an agent id). Every connected framework is told; its tasks there get their own updates.
+   */
+  agentLost?(driver: FrameworkDriver, agentId: string): void;
+  /**
    * The master refused or ended this scheduler's registration (Mesos' ERROR event): e.g. the framework
    * was removed, or another scheduler failed over to its id. The driver is inert afterwards.
    */

@@ -310,12 +310,12 @@ describe('isolab master (CLI)', () => {
       child.kill('SIGINT');
     });
 
-  it('refuses to listen beyond loopback (the API has no authentication): exit 2, one line', async () => {
+  it('refuses to listen beyond loopback without credentials: exit 2, one line', async () => {
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync(process.execPath, [bin, 'master', '--port', '0', '--agents', '0', '--host', '0.0.0.0'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('isolab: --host 0.0.0.0: the API has no authentication, so it listens on loopback only (127.0.0.1, ::1, localhost)\n');
-    await expect(startApiServer(new Master({ agentPingTimeoutMs: null }), { host: '0.0.0.0', port: 0 })).rejects.toThrow(/loopback only/);
+    expect(r.stderr).toBe('isolab: --host 0.0.0.0: listening beyond loopback needs --credentials FILE (every request then authenticates with HTTP Basic)\n');
+    await expect(startApiServer(new Master({ agentPingTimeoutMs: null }), { host: '0.0.0.0', port: 0 })).rejects.toThrow(/without credentials/);
   });
 
   it('serves the API on a free port and exits 0 on SIGINT (no agents)', async () => {

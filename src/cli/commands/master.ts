@@ -2,39 +2,50 @@ import { hostname } from 'node:os';
 import { LocalAgent } from '../../agent/agent.js';
 import { detectHostResources } from '../../agent/host-resources.js';
 import type { ExecutorTask } from '../../executor/protocol.js';
+import type { Credential } from '../../http/auth.js';
 import { ENDPOINTS, isLoopbackAddress, startApiServer } from '../../http/server.js';
 import { Master } from '../../master/master.js';
 import { contains, formatResources, parseResources, subtract, type Resources } from '../../master/resources.js';
 import { isTerminal } from '../../master/task-state.js';
 import type { FrameworkDriver, Offer, Scheduler, TaskLaunch, TaskStatus } from '../../master/types.js';
 import { session } from '../../session/session.js';
-import { int, parseFlags, str, type Command } from '../command.js';
+import { int, num, parseFlags, str, type Command } from '../command.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { usableBackend } from '../input.js';
 
-const HELP = `Usage: isolab master [--port P] [--host H] [--resources R] [--backend NAME] [--agents N] [--demo-tasks N]
+const HELP = `Usage: isolab master [--port P] [--host H] [--credentials FILE] [--resources R] [--backend LIST]
+                    [--agents N] [--demo-tasks N] [--heartbeat-interval SECONDS]
 
 Runs a standalone Mesos-style master with its HTTP API until Ctrl-C (or SIGTERM), with local
-agents that offer this host's resources on one backend. No framework registers from outside yet
-(there is no scheduler API): use it to look at the API, with --demo-tasks to see tasks run.
-"isolab wordcount --http PORT" serves the same API from a master that runs a job.
+agents that offer this host's resources on their backends. Frameworks register over HTTP with
+Mesos' v1 scheduler API (POST /api/v1/scheduler): "isolab wordcount --master URL", or any client
+of that API (e.g. the npm package mesos-framework). Tasks are command tasks (TaskInfo.command,
+run with /bin/sh -c on the backend chosen by container.type or the label isolab.backend) or
+isolab executor tasks.
 
-Endpoints (GET): /state, /metrics/snapshot, /tasks?state=&framework_id=&limit=&offset=,
-/agents, /frameworks, /offers (?limit=&offset=), /health; each also under /master
-(/master/state, /master/metrics/snapshot, ...).
+Endpoints: POST /api/v1/scheduler; GET /state, /metrics/snapshot,
+/tasks?state=&framework_id=&limit=&offset=, /agents, /frameworks, /offers (?limit=&offset=),
+/health; each also under /master (/master/state, /master/api/v1/scheduler, ...).
 
 Options:
   --port P          TCP port (default: 5050; 0 picks a free one)
-  --host H          loopback address to bind (default: 127.0.0.1; the API has no authentication,
-                    so it does not listen beyond loopback)
+  --host H          address to bind (default: 127.0.0.1); anything but loopback needs --credentials
+  --credentials FILE
+                    principals and secrets, Mesos' JSON format:
+                    {"credentials":[{"principal":"NAME","secret":"SECRET"}]} (mode 0600 or 0640);
+                    then every request but /health needs HTTP Basic with one of them (401 otherwise)
   --resources R     resources of each local agent, e.g. 'cpus:2;mem:4096' (default: host)
-  --backend NAME    backend of the local agents (default: process)
+  --backend LIST    backends of the local agents, comma-separated, e.g. process,docker
+                    (default: process); each must be usable here (isolab doctor)
   --agents N        local agents to register, 0 for none (default: 1)
   --demo-tasks N    a built-in "demo" framework keeps N idle executor tasks (cpus:0.1;mem:32
                     each) running on the agents, starting new ones as they end (default: 0)
+  --heartbeat-interval SECONDS
+                    HEARTBEAT events on each subscription this often (default: 5)
   -h, --help        show this help
 
-Exit status: 0 stopped by a signal, 1 the port cannot be bound, 2 bad usage.`;
+Exit status: 0 stopped by a signal, 1 the port cannot be bound, 2 bad usage (a bad flag, an
+unusable backend, a non-loopback --host without --credentials, an unusable credentials file).`;
 
 /** Resources of one demo task. */
 const DEMO_TASK: Resources = { cpus: 0.1, mem: 32 };
@@ -76,19 +87,32 @@ class DemoFramework implements Scheduler {
 
 export const masterCommand: Command = {
   name: 'master',
-  summary: 'run a standalone master with its HTTP API (/state, /metrics/snapshot)',
+  summary: 'run a standalone master: frameworks register over HTTP (Mesos v1 scheduler API)',
   help: HELP,
   async run(argv) {
     const p = parseFlags(argv, {
       port: { type: 'string' }, host: { type: 'string' }, resources: { type: 'string' }, backend: { type: 'string' },
-      agents: { type: 'string' }, 'demo-tasks': { type: 'string' },
+      agents: { type: 'string' }, 'demo-tasks': { type: 'string' }, credentials: { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
     });
     const port = int(p, 'port', 5050, 0);
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
     const host = str(p, 'host', '127.0.0.1')!;
-    if (!isLoopbackAddress(host)) {
-      throw new UsageError(`--host ${host}: the API has no authentication, so it listens on loopback only (127.0.0.1, ::1, localhost)`);
+    const credentialsFile = str(p, 'credentials');
+    if (!isLoopbackAddress(host) && credentialsFile === undefined) {
+      throw new UsageError(`--host ${host}: listening beyond loopback needs --credentials FILE (every request then authenticates with HTTP Basic)`);
     }
+    let credentials: Credential[] | undefined;
+    if (credentialsFile !== undefined) {
+      const { loadCredentials, CredentialsError } = await import('../../http/auth.js');
+      try {
+        credentials = loadCredentials(credentialsFile);
+      } catch (err) {
+        if (err instanceof CredentialsError) throw new UsageError(`--credentials ${err.message}`);
+        throw err;
+      }
+    }
+    const heartbeatSeconds = num(p, 'heartbeat-interval', 5, 0.001);
     const agents = int(p, 'agents', 1, 0);
     if (agents > 64) throw new UsageError(`--agents must be at most 64, got ${agents}`);
     const demoTasks = int(p, 'demo-tasks', 0, 0);
@@ -103,7 +127,10 @@ export const masterCommand: Command = {
         throw new UsageError(`--resources: ${(err as Error).message}`);
       }
     }
-    const backend = agents > 0 ? await usableBackend(str(p, 'backend', 'process')!) : undefined;
+    const names = [...new Set(str(p, 'backend', 'process')!.split(',').map((b) => b.trim()))];
+    if (names.some((b) => b === '')) throw new UsageError('--backend: empty backend name (expected e.g. process,docker)');
+    const backends = agents > 0 ? await Promise.all(names.map((b) => usableBackend(b))) : [];
+    const backend = backends[0];
     const sess = session();
     const abort = new AbortController();
     const master = new Master();
@@ -114,18 +141,19 @@ export const masterCommand: Command = {
       if (backend) {
         resources ??= await detectHostResources();
         for (let i = 0; i < agents; i++) {
-          const agent = new LocalAgent(master, new Map([[backend.name, backend]]), abort.signal);
+          const agent = new LocalAgent(master, new Map(backends.map((b) => [b.name, b])), abort.signal);
           agent.register({ hostname: agents > 1 ? `${hostname()}-${i + 1}` : hostname(), resources });
           local.push(agent);
         }
       }
-      const api = await startApiServer(master, { host, port }).catch((err: NodeJS.ErrnoException) => {
+      const api = await startApiServer(master, { host, port, credentials, scheduler: { heartbeatSeconds } }).catch((err: NodeJS.ErrnoException) => {
         throw new RuntimeError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
       });
       if (backend && demoTasks > 0) demo = master.registerFramework(new DemoFramework(demoTasks, backend.name), { name: 'demo' });
-      const what = backend ? `${agents} local agent${agents > 1 ? 's' : ''} (${formatResources(resources!)}, ${backend.name})` : 'no agents';
+      const what = backend ? `${agents} local agent${agents > 1 ? 's' : ''} (${formatResources(resources!)}, ${backends.map((b) => b.name).join(', ')})` : 'no agents';
       const demoText = demo ? `, ${demoTasks} demo task${demoTasks > 1 ? 's' : ''}` : '';
-      process.stdout.write(`isolab master on ${api.url} with ${what}${demoText}; endpoints: ${ENDPOINTS.join(', ')} (also under /master); Ctrl-C to stop\n`);
+      const authText = credentials ? `, ${credentials.length} principal${credentials.length > 1 ? 's' : ''} (HTTP Basic required)` : '';
+      process.stdout.write(`isolab master on ${api.url} with ${what}${demoText}${authText}; frameworks: POST /api/v1/scheduler; endpoints: ${ENDPOINTS.join(', ')} (also under /master); Ctrl-C to stop\n`);
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
       let stopping = false;
       const onSignal = (sig: NodeJS.Signals): void => {
@@ -144,8 +172,9 @@ export const masterCommand: Command = {
       return 0;
     } finally {
       demo?.teardown();
-      await waitFor(() => local.every((a) => a.activeTasks === 0), 15_000);
+      // Frameworks over HTTP may have long failover timeouts, but these agents live in this process: stop their tasks.
       for (const a of local) a.shutdown('master stopped');
+      await waitFor(() => local.every((a) => a.activeTasks === 0), 15_000);
       master.stop();
       const errors = await sess.close();
       for (const e of errors) process.stderr.write(`isolab: cleanup: ${e}\n`);

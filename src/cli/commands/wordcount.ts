@@ -3,7 +3,9 @@ import type { Command } from '../command.js';
 const HELP = `Usage: isolab wordcount --input FILE [options]
 
 Counts words (maximal runs of non-whitespace bytes) in FILE with P map tasks scheduled
-by the embedded Mesos-style master on one local agent, and reduces their counts.
+by the embedded Mesos-style master on one local agent, and reduces their counts. With
+--master URL the same framework registers with a master elsewhere ("isolab master", or any
+master speaking Mesos' v1 scheduler HTTP API) and its agents run the map tasks.
 
 Options:
   --input FILE            file to count (required); opened once: exactly its size at that
@@ -22,11 +24,21 @@ Options:
   --max-retries N         retries of a failed or lost map task (default: 3)
   --http PORT             serve the master's HTTP API on 127.0.0.1:PORT while the job runs
                           (GET /state, /metrics/snapshot; 0 picks a free port)
+  --master URL            register with the master at URL (http://HOST:PORT) over its
+                          scheduler API instead of running one; its agents open FILE by its
+                          absolute path, so it must be readable there and stay unchanged
+                          while the job runs (its size is checked)
+  --credentials FILE      with --master: principal and secret for HTTP Basic, in the master's
+                          format ({"credentials":[{"principal":..,"secret":..}]}, the first
+                          is used; mode 0600 or 0640)
+  --failover-timeout S    with --master: if this process loses the master, its tasks are kept
+                          this long for it to subscribe again, then killed (default: 10)
   -h, --help              show this help
 
-Exit status: 0 done, 1 the job failed, 2 bad usage (missing input, bad flag, unusable backend,
-output not writable, task resources larger than the agent's), 128+N killed by signal N
-(cleanup done first).`;
+Exit status: 0 done, 1 the job failed (or the master could not be reached or refused the
+framework), 2 bad usage (missing input, bad flag, unusable backend, output not writable, task
+resources larger than the agent's), 128+N killed by signal N (cleanup done first; with
+--master the framework is torn down, so the master kills its tasks).`;
 
 /** `isolab wordcount`: this module holds only its help, so `--help` loads nothing else; the run is in `wordcount-run.ts`. */
 export const wordcountCommand: Command = {

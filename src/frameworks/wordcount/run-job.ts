@@ -3,8 +3,10 @@ import { LocalAgent, type TaskEnd } from '../../agent/agent.js';
 import type { Backend } from '../../backends/backend.js';
 import type { ApiServer } from '../../http/server.js';
 import { Master } from '../../master/master.js';
-import type { Resources } from '../../master/resources.js';
+import { formatResources, type Resources } from '../../master/resources.js';
+import type { FrameworkDriver, FrameworkInfo } from '../../master/types.js';
 import { sha256Hex, type Counts } from '../../workload/counts.js';
+import { inProcessMaster, type MasterConnection } from '../master-connection.js';
 import { WordcountScheduler, type MapAttempt } from './wordcount-scheduler.js';
 
 /** A wordcount run on an embedded master with one local agent. */
@@ -33,6 +35,39 @@ export interface RunJobOptions {
   http?: { port: number; host?: string };
   /** Called with the API's base URL once it listens. */
   onHttp?: (url: string) => void;
+}
+
+/** A wordcount run on a master elsewhere (`isolab master`, or Mesos), reached through a connection. */
+export interface RemoteJobOptions {
+  /** Input file path, as the master's agents can open it. */
+  input: string;
+  /** Input size in bytes. */
+  size: number;
+  /** Number of map tasks. */
+  parallelism: number;
+  /** Name of the backend the map tasks ask for (the agents must have it). */
+  backend: string;
+  /** Resources of each map task. */
+  taskResources: Resources;
+  /** Retries per map task. */
+  maxRetries?: number;
+  /** Per-task timeout (ms). */
+  taskTimeoutMs?: number;
+  /** Aborts the job: the framework is torn down (the master kills its tasks). */
+  signal?: AbortSignal;
+  /** How to reach the master. */
+  master: MasterConnection;
+  /**
+   * How long the master keeps the framework's tasks after its connection drops (s), for it to
+   * subscribe again; past it they are killed. Default 10.
+   */
+  failoverTimeoutSeconds?: number;
+  /** Called once registered, with the framework's driver (e.g. to tear it down from a signal handler). */
+  onRegistered?: (driver: FrameworkDriver) => void;
+  /** Told, every `noteEveryMs`, when map tasks wait and nothing runs: the offers do not fit (one line). */
+  onWaiting?: (line: string) => void;
+  /** How often to check for waiting (ms). Default 10000. */
+  noteEveryMs?: number;
 }
 
 /**
@@ -86,22 +121,22 @@ export interface JobResult {
   seconds: number;
   /** Every terminal map attempt. */
   attempts: MapAttempt[];
-  /** Agent resources used. */
-  agentResources: Resources;
+  /** Resources of the embedded agent; absent for a job on a remote master. */
+  agentResources?: Resources;
   /** Where the time went. */
   stagesMs: JobStages;
   /** Map ranges with no bytes, for which no task was launched. */
   emptyRanges: number;
   /**
-   * Each task's complete record after its teardown (phases to `cleaned`, exit, the isolation
-   * layer's accounting), for the tasks that ended before the job returned.
+   * Embedded agent only: each task's complete record after its teardown (phases to `cleaned`, exit,
+   * the isolation layer's accounting), for the tasks that ended before the job returned.
    */
-  taskEnds: TaskEnd[];
-  /** Seconds from the last map result merged (the job's end) to the last task's teardown done; null when it did not end in time. */
-  teardownSeconds: number | null;
+  taskEnds?: TaskEnd[];
+  /** Embedded agent only: seconds from the job's end (last result merged) to the last task's teardown; null when it did not end in time. */
+  teardownSeconds?: number | null;
 }
 
-/** Runs one wordcount job end to end and tears the master down. */
+/** Runs one wordcount job end to end on an embedded master with one local agent, and tears the master down. */
 export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
   const agentResources = o.agentResources ?? (await (await import('../../agent/host-resources.js')).detectHostResources());
   const master = new Master();
@@ -124,43 +159,89 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
     }
     o.onHttp?.(api.url);
   }
-  const t0 = performance.now();
-  const startedAt = master.clock.now();
-  const scheduler = new WordcountScheduler({
-    input: o.input, size: o.size, parallelism: o.parallelism, backend: o.backend.name, taskResources: o.taskResources,
-    maxRetries: o.maxRetries, taskTimeoutMs: o.taskTimeoutMs,
-  });
-  const driver = master.registerFramework(scheduler, { name: 'wordcount' });
-  const aborted = new Promise<never>((_, reject) => {
-    if (o.signal?.aborted) reject(o.signal.reason as Error);
-    o.signal?.addEventListener('abort', () => reject(o.signal!.reason as Error), { once: true });
-  });
   let result: JobResult | undefined;
   let t1 = 0;
   try {
-    const outcome = await Promise.race([scheduler.outcome, aborted]);
-    const resolvedAt = master.clock.now();
+    const r = await runOn(inProcessMaster(master), () => master.clock.now(), { ...o, backend: o.backend.name }, { name: 'wordcount' });
     t1 = performance.now();
-    const seconds = (t1 - t0) / 1000;
-    const h0 = performance.now();
-    const sha256 = sha256Hex(outcome.canonical);
-    const hashMs = performance.now() - h0;
-    result = {
-      get counts(): Counts {
-        return outcome.counts;
-      },
-      canonical: outcome.canonical, sha256, words: outcome.words, distinct: outcome.distinct, bytes: o.size,
-      seconds, attempts: outcome.attempts, agentResources, emptyRanges: outcome.emptyRanges,
-      stagesMs: jobStages(outcome.attempts, startedAt, resolvedAt - outcome.mergeMs, outcome.mergeMs, hashMs),
-      taskEnds, teardownSeconds: null,
-    };
+    result = { ...r, agentResources, taskEnds, teardownSeconds: null };
     return result;
   } finally {
-    driver.teardown();
     const allEnded = await waitFor(() => agent.activeTasks === 0, 60_000);
     if (result && allEnded) result.teardownSeconds = (performance.now() - t1) / 1000;
     master.stop();
     await api?.close();
+  }
+}
+
+/**
+ * Runs one wordcount job as a framework of a master elsewhere: the same scheduler as the embedded
+ * path, registered through `o.master` (e.g. an HttpMasterConnection). Torn down at the end, on
+ * failure and on abort.
+ */
+export async function runWordcountOnMaster(o: RemoteJobOptions): Promise<JobResult> {
+  const now = (): number => performance.timeOrigin + performance.now();
+  return runOn(o.master, now, o, { name: 'wordcount', failoverTimeoutSeconds: o.failoverTimeoutSeconds ?? 10 }, o.onRegistered, (s) => {
+    if (!o.onWaiting) return () => {};
+    const t = setInterval(() => {
+      if (s.running > 0 || s.waiting === 0) return;
+      const u = s.unfit;
+      const why = !u
+        ? 'no offer yet'
+        : u.backends.includes(o.backend)
+          ? `the last offer (${formatResources(u.resources)} on ${u.hostname}) is smaller than --task-resources ${formatResources(o.taskResources)}`
+          : `the last offer's agent (${u.hostname}) has no backend ${o.backend} (it has ${u.backends.join(', ') || 'none'})`;
+      o.onWaiting!(`isolab: ${s.waiting} map task${s.waiting === 1 ? '' : 's'} waiting on ${o.master.where}: ${why}`);
+    }, o.noteEveryMs ?? 10_000);
+    t.unref();
+    return () => clearInterval(t);
+  });
+}
+
+type JobCore = Pick<RemoteJobOptions, 'input' | 'size' | 'parallelism' | 'backend' | 'taskResources' | 'maxRetries' | 'taskTimeoutMs' | 'signal'>;
+
+/** Registers the wordcount scheduler through `conn`, waits for its outcome, tears the framework down. */
+async function runOn(
+  conn: MasterConnection, now: () => number, o: JobCore, info: FrameworkInfo, onRegistered?: (driver: FrameworkDriver) => void,
+  watch?: (s: WordcountScheduler) => () => void,
+): Promise<Omit<JobResult, 'agentResources'>> {
+  const t0 = performance.now();
+  const startedAt = now();
+  const scheduler = new WordcountScheduler({
+    input: o.input, size: o.size, parallelism: o.parallelism, backend: o.backend, taskResources: o.taskResources,
+    maxRetries: o.maxRetries, taskTimeoutMs: o.taskTimeoutMs,
+  });
+  const aborted = new Promise<never>((_, reject) => {
+    if (o.signal?.aborted) reject(o.signal.reason as Error);
+    o.signal?.addEventListener('abort', () => reject(o.signal!.reason as Error), { once: true });
+  });
+  aborted.catch(() => {});
+  let driver: FrameworkDriver | undefined;
+  const unwatch = watch?.(scheduler);
+  const registering = conn.register(scheduler, info);
+  // Aborted while registering: a registration that completes later is torn down at once.
+  registering.then((d) => void (driver === undefined && o.signal?.aborted && d.teardown()), () => {});
+  try {
+    driver = await Promise.race([registering, aborted]);
+    onRegistered?.(driver);
+    const outcome = await Promise.race([scheduler.outcome, aborted]);
+    const resolvedAt = now();
+    const seconds = (performance.now() - t0) / 1000;
+    const h0 = performance.now();
+    const sha256 = sha256Hex(outcome.canonical);
+    const hashMs = performance.now() - h0;
+    return {
+      get counts(): Counts {
+        return outcome.counts;
+      },
+      canonical: outcome.canonical, sha256, words: outcome.words, distinct: outcome.distinct, bytes: o.size,
+      seconds, attempts: outcome.attempts, emptyRanges: outcome.emptyRanges,
+      stagesMs: jobStages(outcome.attempts, startedAt, resolvedAt - outcome.mergeMs, outcome.mergeMs, hashMs),
+    };
+  } finally {
+    unwatch?.();
+    driver?.teardown();
+    await conn.close();
   }
 }
 

@@ -89,8 +89,11 @@ export class WordcountScheduler implements Scheduler {
   private remaining: number;
   private readonly emptyRanges: number;
   private ended = false;
+  private registrations = 0;
   /** Map attempts started again after a failed or lost one. */
   retries = 0;
+  /** The last offer declined because no map task fitted it, while some waited (cleared by a launch). */
+  unfit?: Offer;
   /** Status updates ignored because their task was no longer live (duplicates, late or out-of-order). */
   ignoredUpdates = 0;
 
@@ -106,9 +109,24 @@ export class WordcountScheduler implements Scheduler {
     if (this.remaining === 0) this.finish();
   }
 
+  /**
+   * Registered with the master; when registered again (the framework re-subscribed after its
+   * connection dropped), asks for the state of its live tasks, so a task the master no longer
+   * knows comes back as lost and is retried.
+   */
+  registered(driver: FrameworkDriver): void {
+    if (this.registrations++ > 0 && this.live.size > 0) driver.reconcile([...this.live.keys()].map((taskId) => ({ taskId })));
+  }
+
+  /** The master ended the framework (removed it, or it could not be reached again): the job fails. */
+  error(_driver: FrameworkDriver, message: string): void {
+    if (!this.ended) this.fail(`the master ended the framework: ${message}`);
+  }
+
   resourceOffers(driver: FrameworkDriver, offers: Offer[]): void {
     for (const offer of offers) {
       if (this.ended || this.pending.length === 0 || !offer.backends.includes(this.job.backend)) {
+        if (!this.ended && this.pending.length > 0) this.unfit = offer;
         driver.decline(offer.id, { refuseSeconds: this.pending.length === 0 ? 60 : 5 });
         continue;
       }
@@ -124,8 +142,13 @@ export class WordcountScheduler implements Scheduler {
         m.payload = payload;
         launches.push({ taskId, name: `wordcount map ${m.index}`, resources: this.job.taskResources, backend: this.job.backend, payload, timeoutMs: this.job.taskTimeoutMs });
       }
-      if (launches.length === 0) driver.decline(offer.id, { refuseSeconds: 1 });
-      else driver.accept(offer.id, launches, { refuseSeconds: 1 });
+      if (launches.length === 0) {
+        this.unfit = offer;
+        driver.decline(offer.id, { refuseSeconds: 1 });
+      } else {
+        this.unfit = undefined;
+        driver.accept(offer.id, launches, { refuseSeconds: 1 });
+      }
     }
     if (this.pending.length === 0) driver.suppress();
   }
@@ -166,6 +189,16 @@ export class WordcountScheduler implements Scheduler {
     this.retries++;
     this.pending.push(m);
     driver.revive();
+  }
+
+  /** Map tasks running now. */
+  get running(): number {
+    return this.live.size;
+  }
+
+  /** Map tasks waiting for an offer. */
+  get waiting(): number {
+    return this.pending.length;
   }
 
   private finish(): void {
