@@ -6,7 +6,7 @@ import type { Resources } from '../master/resources.js';
 import { isTerminal, type TaskState } from '../master/task-state.js';
 import type { AgentDriver, AgentInfo, AgentTaskReport, LaunchedTask, MasterLink, TaskStatus } from '../master/types.js';
 import { ExecutorOutput } from './executor-output.js';
-import { outcomeAtWorkDone, readUsage, snapshot, WorkDoneSignal, type TaskEndListener } from './task-end.js';
+import { outcomeAtWorkDone, readUsage, snapshot, TEARDOWN_GATES, WorkDoneSignal, type TaskEndListener } from './task-end.js';
 
 export type { TaskEnd, TaskEndListener } from './task-end.js';
 
@@ -96,7 +96,9 @@ export class LocalAgent implements AgentDriver {
 
   launch(task: LaunchedTask): void {
     const key = keyOf(task.frameworkId, task.taskId);
-    if (this.removed || this.running.has(key)) {
+    const prev = this.running.get(key);
+    // a task reported at workDone may still be tearing down: its id can be launched again (run() waits for the teardown)
+    if (this.removed || (prev && !isTerminal(prev.state))) {
       this.update(task, 'dropped', this.removed ? 'agent is shut down' : `task ${task.taskId} is already running here`);
       return;
     }
@@ -228,6 +230,16 @@ export class LocalAgent implements AgentDriver {
       this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
       return;
     }
+    const release = await TEARDOWN_GATES.enter(task.taskId);
+    try {
+      await this.runOn(task, r, backend, data, workDone);
+    } finally {
+      release();
+    }
+  }
+
+  private async runOn(task: LaunchedTask, r: Running, backend: Backend, data: TaskResultData, workDone: WorkDoneSignal): Promise<void> {
+    const clock = this.clock;
     this.update(task, 'starting');
     const output = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
       if (r.handle) void backend.stop(r.handle, 2000).catch(() => {});

@@ -66,3 +66,30 @@ export async function readUsage(backend: Backend, handle: TaskHandle): Promise<T
     return unmeasuredUsage(`usage read failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+/**
+ * One instance per task id at a time in this process. A task reported at workDone may still be
+ * tearing down when its framework launches the same task id again (on this agent or on another
+ * agent of the same session, on any backend: the docker family shares container names): backends
+ * name instances after the session and the task id (cgroup, container, domain), so the new start
+ * waits until the old instance is destroyed.
+ */
+export class TeardownGates {
+  private readonly last = new Map<string, Promise<void>>();
+
+  /** Waits for the previous instance under `key` to be gone; returns the release to call once this one is. */
+  async enter(key: string): Promise<() => void> {
+    const prev = this.last.get(key);
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.last.set(key, mine);
+    if (prev) await prev;
+    return () => {
+      release();
+      if (this.last.get(key) === mine) this.last.delete(key);
+    };
+  }
+}
+
+/** The process's gates (agents of one process share a session, hence instance names). */
+export const TEARDOWN_GATES = new TeardownGates();
