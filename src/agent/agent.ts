@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Backend, ExitResult, LimitsEnforced, TaskHandle } from '../backends/backend.js';
+import type { Backend, ExitResult, LimitsEnforced, TaskHandle, TaskSink, TaskUsage } from '../backends/backend.js';
 import type { CommandMessage, ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
 import { RealClock, type Clock } from '../master/clock.js';
 import type { Resources } from '../master/resources.js';
 import { isTerminal, type TaskState } from '../master/task-state.js';
 import type { AgentDriver, AgentInfo, AgentTaskReport, LaunchedTask, MasterLink, TaskStatus } from '../master/types.js';
 import { ExecutorOutput } from './executor-output.js';
+import { outcomeAtWorkDone, readUsage, snapshot, TEARDOWN_GATES, WorkDoneSignal, type TaskEndListener } from './task-end.js';
+
+export type { TaskEnd, TaskEndListener } from './task-end.js';
 
 /** What an agent attaches to a task's terminal status update. */
 export interface TaskResultData {
@@ -19,8 +22,14 @@ export interface TaskResultData {
   limits?: LimitsEnforced;
   /** Backend facts, e.g. the accelerator. */
   attributes: Record<string, string>;
-  /** Clock times (ms) of each phase: offered, accepted, started, ready, firstResult, exited, cleaned, plus backend-specific ones. */
+  /**
+   * Clock times (ms) of each phase (src/backends/phases.ts): offered, accepted, requested, created,
+   * running, ready, firstResult, workDone, exited, cleaned, plus backend-specific ones. A status
+   * update sent at workDone carries the phases up to there; the task-end record has them all.
+   */
   phases: Record<string, number>;
+  /** The isolation layer's accounting of the instance (task-end record only: read after exit). */
+  usage?: TaskUsage;
   /** How the instance ended. */
   exit?: ExitResult;
   /** The executor's ready message. */
@@ -61,6 +70,7 @@ export class LocalAgent implements AgentDriver {
   private connected = true;
   private removed = false;
   private held: TaskStatus[] = [];
+  private readonly endListeners = new Set<TaskEndListener>();
 
   constructor(
     private readonly master: MasterLink & { readonly clock?: Clock },
@@ -69,6 +79,12 @@ export class LocalAgent implements AgentDriver {
     clock?: Clock,
   ) {
     this.clock = clock ?? master.clock ?? new RealClock();
+  }
+
+  /** Calls `l` with each task's complete record (phases to `cleaned`, exit, usage) after its teardown; returns the unsubscribe. */
+  onTaskEnd(l: TaskEndListener): () => void {
+    this.endListeners.add(l);
+    return () => this.endListeners.delete(l);
   }
 
   /** Registers with the master. */
@@ -80,7 +96,9 @@ export class LocalAgent implements AgentDriver {
 
   launch(task: LaunchedTask): void {
     const key = keyOf(task.frameworkId, task.taskId);
-    if (this.removed || this.running.has(key)) {
+    const prev = this.running.get(key);
+    // a task reported at workDone may still be tearing down: its id can be launched again (run() waits for the teardown)
+    if (this.removed || (prev && !isTerminal(prev.state))) {
       this.update(task, 'dropped', this.removed ? 'agent is shut down' : `task ${task.taskId} is already running here`);
       return;
     }
@@ -204,17 +222,35 @@ export class LocalAgent implements AgentDriver {
     const clock = this.clock;
     const data: TaskResultData = {
       backend: task.backend, requested: task.resources, attributes: {},
-      phases: { offered: task.offeredAt, accepted: task.acceptedAt },
+      phases: { offered: task.offeredAt, accepted: task.acceptedAt, requested: clock.now() },
     };
+    const workDone = new WorkDoneSignal();
     const backend = this.backends.get(task.backend);
     if (!backend) {
       this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
       return;
     }
+    const release = await TEARDOWN_GATES.enter(task.taskId);
+    try {
+      await this.runOn(task, r, backend, data, workDone);
+    } finally {
+      release();
+    }
+  }
+
+  private async runOn(task: LaunchedTask, r: Running, backend: Backend, data: TaskResultData, workDone: WorkDoneSignal): Promise<void> {
+    const clock = this.clock;
     this.update(task, 'starting');
-    const sink = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
+    const output = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
       if (r.handle) void backend.stop(r.handle, 2000).catch(() => {});
     });
+    const sink: TaskSink = {
+      line: (text: string) => {
+        output.line(text);
+        if (data.phases.workDone !== undefined) workDone.reach();
+      },
+      phase: (name: string, at: number) => output.phase(name, at),
+    };
     let handle: TaskHandle;
     try {
       handle = await backend.start(
@@ -231,20 +267,25 @@ export class LocalAgent implements AgentDriver {
     data.instanceId = handle.instanceId;
     data.limits = handle.limits;
     data.attributes = handle.attributes;
-    data.phases.started ??= clock.now();
+    data.phases.running ??= clock.now();
     this.update(task, 'running');
     if (r.killRequested) {
       this.update(task, 'killing', 'kill requested');
       void backend.stop(handle, 2000).catch(() => {});
-    } else if (sink.violation) void backend.stop(handle, 2000).catch(() => {});
-    let exit: ExitResult;
-    try {
-      exit = await backend.wait(handle);
-    } catch (err) {
-      exit = { exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err) };
+    } else if (output.violation) void backend.stop(handle, 2000).catch(() => {});
+    const exited = backend.wait(handle).catch((err: unknown): ExitResult => ({
+      exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err),
+    }));
+    let reported: TaskState | undefined;
+    if ((await Promise.race([workDone.reached, exited.then(() => 'exited' as const)])) === 'workDone' && !r.killRequested) {
+      const o = output.violation ? { state: 'failed' as const, message: output.violation } : outcomeAtWorkDone(data, commandOutcome);
+      reported = o.state;
+      this.update(task, o.state, o.message, output.violation ? { ...snapshot(data), result: undefined } : snapshot(data));
     }
+    const exit = await exited;
     data.exit = exit;
-    data.phases.exited = clock.now();
+    data.phases.exited ??= clock.now();
+    data.usage = await readUsage(backend, handle);
     try {
       await backend.destroy(handle);
       data.phases.cleaned = clock.now();
@@ -253,11 +294,22 @@ export class LocalAgent implements AgentDriver {
     }
     // The executor's exit says how it went (exit 0 and no error message: finished); whether a finished
     // task produced what its framework wanted is the framework's call, not the agent's.
-    if (r.killRequested) this.update(task, 'killed', 'killed on request', data);
-    else if (sink.violation) this.update(task, 'failed', sink.violation, { ...data, result: undefined });
-    else if (exit.timedOut) this.update(task, 'failed', `timed out after ${task.timeoutMs} ms`, data);
-    else if (exit.exitCode === 0 && !data.error) this.update(task, 'finished', data.command ? commandOutcome(data.command) : undefined, data);
-    else this.update(task, 'failed', describeFailure(exit, data), data);
+    if (reported === undefined) {
+      if (r.killRequested) reported = 'killed';
+      else if (output.violation || exit.timedOut) reported = 'failed';
+      else reported = exit.exitCode === 0 && !data.error ? 'finished' : 'failed';
+      const message = reported === 'killed' ? 'killed on request' : output.violation ? output.violation
+        : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data)
+          : data.command ? commandOutcome(data.command) : undefined;
+      this.update(task, reported, message, output.violation ? { ...data, result: undefined } : data);
+    }
+    for (const l of this.endListeners) {
+      try {
+        l({ task, state: reported, data });
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
   }
 }
 

@@ -50,14 +50,16 @@ export class ExecutorOutput implements TaskSink {
         return;
       case 'error':
         data.error ??= msg.message.slice(0, 1000);
+        data.phases.workDone ??= this.now();
         return;
       case 'done':
-        data.phases.done ??= this.now();
+        data.phases.workDone ??= this.now();
         return;
       case 'command':
         if (this.task?.mode !== 'command') return this.violate(`executor sent a command exit for a ${this.task?.mode ?? 'payload-less'} task`);
         if (data.command) return this.violate('executor sent a second command exit');
         data.command = msg;
+        data.phases.workDone ??= this.now();
         return;
       case 'result': {
         data.phases.firstResult ??= this.now();

@@ -73,7 +73,7 @@ export interface Priors {
   startupSeconds: number;
   /** One density launch to executor ready (s). */
   launchSeconds: number;
-  /** Wordcount speed of one map task (MB/s). */
+  /** Wordcount speed of one map task (MB/s), everything per byte (read, count, sort, encode, transfer); measured on a 2-core host (TCG for VMs). */
   countMBps: number;
 }
 

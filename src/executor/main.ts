@@ -1,12 +1,18 @@
 import { open } from 'node:fs/promises';
 import { WasmWordTable } from '../workload/wasm-word-table.js';
-import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask, type ResultMessage } from './protocol.js';
+import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask, type ExecutorUsage, type ResultMessage } from './protocol.js';
 
 /** Gzip level 1 runs at roughly this many bytes per second here; compressing pays off on slower streams. */
 const GZIP_BYTES_PER_SECOND = 40e6;
 
 function emit(m: ExecutorMessage): void {
   process.stdout.write(encodeMessage(m) + '\n');
+}
+
+/** The executor's own usage (node's process.resourceUsage: getrusage of this process). */
+function ownUsage(): ExecutorUsage {
+  const u = process.resourceUsage();
+  return { cpuUserMs: Math.round(u.userCPUTime / 100) / 10, cpuSystemMs: Math.round(u.systemCPUTime / 100) / 10, maxRssBytes: u.maxRSS * 1024 };
 }
 
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 1000) / 1000;
@@ -51,7 +57,7 @@ async function run(task: ExecutorTask): Promise<void> {
         if (fault) return misbehave(fault, result);
       }
       emit(result);
-      emit({ type: 'done', taskId: task.taskId });
+      emit({ type: 'done', taskId: task.taskId, usage: ownUsage() });
       return;
     }
     case 'idle':
@@ -64,7 +70,7 @@ async function run(task: ExecutorTask): Promise<void> {
         process.once('SIGTERM', end);
         process.once('SIGINT', end);
       });
-      emit({ type: 'done', taskId: task.taskId });
+      emit({ type: 'done', taskId: task.taskId, usage: ownUsage() });
       return;
     case 'hang':
       await new Promise<void>(() => setInterval(() => {}, 1 << 30));

@@ -114,6 +114,16 @@ export interface ErrorMessage {
   message: string;
 }
 
+/** The executor's own usage, as its kernel (the host's, gVisor's Sentry or the guest's) counts it. */
+export interface ExecutorUsage {
+  /** User CPU time of the executor process (ms). */
+  cpuUserMs: number;
+  /** System CPU time (ms). */
+  cpuSystemMs: number;
+  /** Peak resident set (bytes). */
+  maxRssBytes: number;
+}
+
 /** A command task's command ended; the executor exits with the same code next. */
 export interface CommandMessage {
   /** Message kind. */
@@ -134,6 +144,8 @@ export interface DoneMessage {
   type: 'done';
   /** Task id. */
   taskId: string;
+  /** Its own usage (node's process.resourceUsage), for the guest's view of a task's accounting. */
+  usage?: ExecutorUsage;
 }
 
 /** Any executor message. */

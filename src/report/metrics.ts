@@ -1,6 +1,6 @@
 import { STARTUP_METRICS } from '../experiments/startup.js';
 import type {
-  ConfigStatus, DensityResult, EnvironmentRef, LaunchRound, ResultsFile, RowContext, ThroughputResult,
+  ConfigStatus, DensityResult, DensityStep, EnvironmentRef, LaunchRound, ResultsFile, RowContext, ThroughputResult,
 } from '../experiments/types.js';
 import { median } from '../stats/descriptive.js';
 import { emptySummary, summarize, type Summary } from '../stats/summary.js';
@@ -63,16 +63,35 @@ export function instancesPerGiB(r: LaunchRound): number | null {
   return mean > 0 ? 1024 / mean : null;
 }
 
-/** PSS per instance (MiB) over every serial round of a density result (the figure the summary compares). */
+/**
+ * The rounds of a density step pooled into one: every instance of every round, the median of the
+ * rounds' rates and available-memory drops (schema 3 launches each K several times, all at once).
+ */
+export function pooledRound(s: DensityStep): LaunchRound {
+  const rs = s.rounds;
+  const med = (xs: (number | null)[]): number | null => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length > 0 ? median(v) : null;
+  };
+  return {
+    mode: rs[0]?.mode ?? 'parallel', k: s.k, ready: rs.reduce((a, r) => a + r.ready, 0),
+    seconds: med(rs.map((r) => r.seconds)), rate: med(rs.map((r) => r.rate)), launchMs: rs.flatMap((r) => r.launchMs),
+    pssBytes: rs.flatMap((r) => r.pssBytes), pids: rs.flatMap((r) => r.pids), statsMemoryBytes: rs.flatMap((r) => r.statsMemoryBytes),
+    availableBeforeBytes: null, availableAfterBytes: null, availableDropPerInstanceBytes: med(rs.map((r) => r.availableDropPerInstanceBytes)),
+    teardownSeconds: med(rs.map((r) => r.teardownSeconds)), error: rs.find((r) => r.error)?.error,
+  };
+}
+
+/** PSS per instance (MiB) over every round of a density result (the figure the summary compares). */
 export function densityPssMiB(r: DensityResult): number[] {
-  return r.steps.flatMap((s) => pssMiB(s.serial));
+  return r.steps.flatMap((s) => pssMiB(pooledRound(s)));
 }
 
 /** Median job time at P=1 divided by the median job time at each P, per backend. */
 export function speedups(results: readonly ThroughputResult[]): Map<ThroughputResult, number | null> {
   const out = new Map<ThroughputResult, number | null>();
   for (const r of results) {
-    const base = results.find((x) => x.backend === r.backend && x.parallelism === 1)?.summary.jobSeconds.median ?? null;
+    const base = results.find((x) => x.backend === r.backend && x.parallelism === 1 && x.bytes === r.bytes)?.summary.jobSeconds.median ?? null;
     const here = r.summary.jobSeconds.median;
     out.set(r, base !== null && here !== null && here > 0 ? base / here : null);
   }
@@ -96,20 +115,19 @@ export function metricRows(res: ResultsFile): MetricRow[] {
     }
     for (const s of r.steps) {
       const c = { ...ctxOf(r), experiment: 'density', config: `K=${s.k}` };
-      const drop = s.serial.availableDropPerInstanceBytes;
+      const pooled = pooledRound(s);
       rows.push(
-        { ...c, metric: 'pssPerInstance', label: 'PSS per instance', unit: 'MiB', summary: summarize(pssMiB(s.serial)) },
-        { ...c, metric: 'availableDropPerInstance', label: 'host available memory drop per instance', unit: 'MiB', summary: one(drop === null ? null : drop / MIB) },
-        { ...c, metric: 'instancesPerGiB', label: 'instances per GiB (PSS)', unit: '1/GiB', summary: one(instancesPerGiB(s.serial)) },
-        { ...c, metric: 'launchMsSerial', label: 'launch → executor ready, serial', unit: 'ms', summary: summarize(s.serial.launchMs) },
-        { ...c, metric: 'launchRateSerial', label: 'launch rate, serial', unit: 'instances/s', summary: one(s.serial.rate) },
-        { ...c, metric: 'launchRateParallel', label: 'launch rate, parallel', unit: 'instances/s', summary: one(s.parallel?.rate) },
+        { ...c, metric: 'pssPerInstance', label: 'PSS per instance', unit: 'MiB', summary: s.summary.pssPerInstanceMiB },
+        { ...c, metric: 'availableDropPerInstance', label: 'host available memory drop per instance', unit: 'MiB', summary: s.summary.availableDropPerInstanceMiB },
+        { ...c, metric: 'instancesPerGiB', label: 'instances per GiB (PSS)', unit: '1/GiB', summary: one(instancesPerGiB(pooled)) },
+        { ...c, metric: 'launchMs', label: 'launch → executor ready, K at once', unit: 'ms', summary: s.summary.launchMs },
+        { ...c, metric: 'launchRate', label: 'launch rate, K at once', unit: 'instances/s', summary: s.summary.rate },
       );
     }
   }
   const sp = speedups(res.throughput);
   for (const r of res.throughput) {
-    const c = { ...ctxOf(r), experiment: 'throughput', config: `P=${r.parallelism}` };
+    const c = { ...ctxOf(r), experiment: 'throughput', config: `P=${r.parallelism} ${r.bytes}B` };
     rows.push(
       { ...c, metric: 'jobSeconds', label: 'job time', unit: 's', summary: r.summary.jobSeconds },
       { ...c, metric: 'startupSeconds', label: 'start-up (first offer → first executor ready)', unit: 's', summary: r.summary.startupSeconds },

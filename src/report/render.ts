@@ -4,7 +4,7 @@ import type { DensityResult, DensityStep, ResultsFile, RowContext, ThroughputRes
 import type { Summary } from '../stats/summary.js';
 import { accelOf, baselineOf, headerOf, inIsolationOrder, nounOf, orderedBackends } from './backends.js';
 import { blocks, bulletList, fmt, heading, image, missing, MISSING, table, type Align, type Cell } from './markdown.js';
-import { instancesPerGiB, medianOrNull, pssMiB, speedups } from './metrics.js';
+import { instancesPerGiB, medianOrNull, pooledRound, pssMiB, speedups } from './metrics.js';
 import { PUBLISHED_REFERENCES, REFERENCE_METHOD } from './references.js';
 import { chartJobs, type ChartJob } from './report-charts.js';
 import { backgroundText, methodText } from './text.js';
@@ -147,14 +147,15 @@ function startupSection(res: ResultsFile, charts: readonly ChartJob[]): string {
   const runs: string[] = res.startup.filter((r) => r.samples.length > 0).map((r) => {
     const warm = r.samples.filter((s) => s.warmup).length;
     const ok = r.samples.filter((s) => !s.warmup && s.ok).length;
+    // warm here counts the runs kept apart (cold or first), as the line below says
     const failed = r.samples.filter((s) => !s.ok).length;
-    return `${r.backend} (accelerator ${r.accelerator}): ${warm} warm-up + ${ok} measured runs${failed ? `, ${failed} failed` : ''}` +
+    return `${r.backend} (accelerator ${r.accelerator}): ${warm} cold/first + ${ok} warm runs${failed ? `, ${failed} failed` : ''}` +
       `${r.status !== 'done' ? ` — ${skippedReason(r)}` : r.reason ? ` (${r.reason})` : ''}.`;
   });
   return blocks(
     heading('1. Start-up'),
-    'Cold start of one executor through the master, per phase interval (ms). The six intervals from *offer → accept* to ' +
-      '*exit → cleaned up* add up to the total; *offer → executor ready* is the start-up proper.',
+    'Warm start of one executor through the master, per phase interval (ms). The eight intervals from *offer → launch requested* to ' +
+      '*exited → cleaned up* add up to the total; *requested → executor ready* is the start-up proper and compares across backends.',
     table(['backend', 'interval', ...STAT_HEADERS], rows, ['l', 'l', ...STAT_ALIGN]),
     runs.length > 0 ? bulletList(runs) : '',
     phaseRows.length > 0 ? blocks('Backend-specific phases, as offsets from the offer (ms):', table(['backend', 'phase', ...STAT_HEADERS], phaseRows, ['l', 'l', ...STAT_ALIGN])) : '',
@@ -170,18 +171,19 @@ function mib(b: number | null | undefined, digits = 1): string {
 function densityRows(r: DensityResult): Cell[][] {
   if (r.steps.length === 0) return [[r.backend, MISSING, skippedReason(r), MISSING, MISSING, MISSING, MISSING, MISSING, MISSING, MISSING]];
   return r.steps.map((s) => {
-    const pss = pssMiB(s.serial);
-    const launch = medianOrNull(s.serial.launchMs);
-    const err = [s.serial.error, s.parallel?.error].filter(Boolean).join('; ');
+    const p = pooledRound(s);
+    const pss = pssMiB(p);
+    const launch = medianOrNull(p.launchMs);
+    const err = s.rounds.map((x) => x.error).filter(Boolean).join('; ');
     return [
       r.backend, s.k,
       pss.length > 0 ? fmt(medianOrNull(pss), 1) : missing('no host pids or PSS unreadable'),
-      mib(s.serial.availableDropPerInstanceBytes),
-      fmt(instancesPerGiB(s.serial), 1),
+      mib(p.availableDropPerInstanceBytes),
+      fmt(instancesPerGiB(p), 1),
       ms(launch),
-      fmt(s.serial.rate, 2),
-      s.parallel ? fmt(s.parallel.rate, 2) : missing('serial launch failed'),
-      s.serial.pids.length > 0 ? fmt(medianOrNull(s.serial.pids), 0) : MISSING,
+      fmt(p.rate, 2),
+      s.rounds.length,
+      p.pids.length > 0 ? fmt(medianOrNull(p.pids), 0) : MISSING,
       err || '',
     ];
   });
@@ -190,13 +192,14 @@ function densityRows(r: DensityResult): Cell[][] {
 function densitySection(res: ResultsFile, charts: readonly ChartJob[]): string {
   if (!res.settings.experiments.includes('density')) return blocks(heading('2. Density'), missing('density was not part of this run'));
   const rows = res.density.flatMap(densityRows);
-  const stops = res.density.map((r) => `${r.backend} (accelerator ${r.accelerator}): ${r.status === 'done' ? `stopped: ${r.stopReason}` : skippedReason(r)}.`);
+  const stops = res.density.map((r) => `${r.backend} (accelerator ${r.accelerator}): ${r.status === 'done' ? `K reached ${r.kReached ?? MISSING}; stopped (${r.stopKind ?? 'unknown'}): ${r.stopReason}` : skippedReason(r)}.`);
   return blocks(
     heading('2. Density'),
-    'K idle executors per backend. Memory per instance is from the serial launch of each step (median over the K instances); ' +
+    'K idle executors per backend, launched all at once, several times per K (rounds). Memory per instance is the median over ' +
+      'every instance of every round; the available-memory drop and the launch rate are medians over the rounds; ' +
       'instances per GiB = 1024 / mean PSS (MiB). Launch rates in instances per second.',
     table(
-      ['backend', 'K', 'PSS / instance (MiB)', 'available drop / instance (MiB)', 'instances per GiB', 'launch → ready, serial (ms, median)', 'rate serial (/s)', 'rate parallel (/s)', 'host processes / instance', 'errors'],
+      ['backend', 'K', 'PSS / instance (MiB)', 'available drop / instance (MiB)', 'instances per GiB', 'launch → ready (ms, median)', 'rate, K at once (/s, median)', 'rounds', 'host processes / instance', 'errors'],
       rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     bulletList(stops),
@@ -221,9 +224,9 @@ function throughputRows(res: ResultsFile): Cell[][] {
     }
     const mine = new Set(r.runs.filter((x) => x.ok).map((x) => x.sha256));
     const agree = shas.size === 1 ? 'yes' : mine.size === 1 ? `no (${[...mine][0]!.slice(0, 8)})` : 'no (runs differ)';
-    const ci = s.jobSeconds.ciLow !== null && s.jobSeconds.n > 1 ? ` [${fmt(s.jobSeconds.ciLow, 2)}–${fmt(s.jobSeconds.ciHigh, 2)}]` : '';
+    const ci = s.jobSeconds.ciLow !== null && s.jobSeconds.ciHigh !== null ? ` [${fmt(s.jobSeconds.ciLow, 2)}–${fmt(s.jobSeconds.ciHigh, 2)}]` : '';
     return [[
-      r.backend, r.parallelism, s.jobSeconds.n, `${fmt(s.jobSeconds.median, 3)}${ci}`, fmt(s.startupSeconds.median, 3),
+      r.backend, `${r.parallelism} @ ${fmt(r.bytes / 1e6, 1)} MB`, s.jobSeconds.n, `${fmt(s.jobSeconds.median, 3)}${ci}`, fmt(s.startupSeconds.median, 3),
       fmt(s.steadySeconds.median, 3), fmt(s.mbPerSecond.median, 2), fmt(sp.get(r) ?? null, 2), fmt(r.meanCpuPct, 1),
       mib(r.peakMemUsedBytes, 0), agree,
     ]];
@@ -242,11 +245,11 @@ function throughputSection(res: ResultsFile, charts: readonly ChartJob[]): strin
   const timelines = charts.filter((x) => x.file.startsWith('timeline-')).map((x) => image(x.title, x.file)).join('\n\n');
   return blocks(
     heading('3. Throughput'),
-    `Wordcount of ${res.settings.input} (${res.settings.inputBytes} bytes) at each parallelism P; times in seconds, medians ` +
-      `over the jobs (95% CI of the job-time median in brackets). "counts agree" checks that every job of every backend ` +
+    `Wordcount (${res.settings.input.startsWith('file') ? res.settings.input : 'generated corpora, sizes per backend'}) at each parallelism P and input size; times in seconds, medians ` +
+      `over the jobs (95% order-statistic CI of the job-time median in brackets, from 6 jobs). "counts agree" checks that every job of every backend ` +
       `produced the same counts (sha256 of the canonical counts).`,
     table(
-      ['backend', 'P', 'jobs', 'job time (s)', 'start-up (s)', 'steady state (s)', 'MB/s', 'speed-up vs P=1', 'host CPU mean (%)', 'peak host memory in use (MiB)', 'counts agree'],
+      ['backend', 'P @ input', 'jobs', 'job time (s)', 'start-up (s)', 'steady state (s)', 'MB/s', 'speed-up vs P=1', 'host CPU mean (%)', 'peak host memory in use (MiB)', 'counts agree'],
       throughputRows(res), ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     sampler,
@@ -256,7 +259,7 @@ function throughputSection(res: ResultsFile, charts: readonly ChartJob[]): strin
   );
 }
 
-function startupMedian(res: ResultsFile, backend: string, metric: 'offerToReady' | 'total'): number | null {
+function startupMedian(res: ResultsFile, backend: string, metric: 'offerToReady' | 'requestedToReady' | 'total'): number | null {
   return res.startup.find((r) => r.backend === backend)?.summary[metric]?.median ?? null;
 }
 
@@ -317,55 +320,74 @@ export function headlines(res0: ResultsFile): { notes: string[]; figures: Headli
     notes.push(`Skipped, not measured: ${skipped.map((b) => `${nounOf(res, b.name, b.accelerator)} (${b.name} ${b.health}: ${b.description})`).join('; ')}.`);
   }
   if (has('startup')) {
-    item('Start-up, median offer → executor ready', 'ms', 1, res.startup, (b) => startupMedian(res, b, 'offerToReady'));
-    item('Whole cold start, median offer → cleaned up', 'ms', 1, res.startup, (b) => startupMedian(res, b, 'total'));
+    item('Start-up (warm), median requested → executor ready', 'ms', 1, res.startup, (b) => startupMedian(res, b, 'requestedToReady'));
+    const cold = res.startup.find((r) => r.cold)?.cold?.kind;
+    const coldTitle = cold === 'dropped-caches' ? 'Start-up (cold: page cache dropped), median requested → executor ready'
+      : `Start-up (first run${cold === 'first-after-image-build' ? ' after the image build' : ''}, nearest to cold: no cache dropped), requested → executor ready`;
+    item(coldTitle, 'ms', 1, res.startup, (b) => res.startup.find((r) => r.backend === b)?.cold?.summary.requestedToReady?.median ?? null);
+    item('Start-up (warm), median offer → executor ready', 'ms', 1, res.startup, (b) => startupMedian(res, b, 'offerToReady'));
+    item('Whole start-up and teardown (warm), median offer → cleaned up', 'ms', 1, res.startup, (b) => startupMedian(res, b, 'total'));
   }
   if (has('density')) {
     const density = (b: string): DensityResult | undefined => res.density.find((x) => x.backend === b);
-    const withPss = res.density.filter((r) => r.steps.some((s) => pssMiB(s.serial).length > 0));
+    const withPss = res.density.filter((r) => r.steps.some((s) => pssMiB(pooledRound(s)).length > 0));
     if (withPss.length > 0) {
       // compare at the same K: PSS shares pages among instances, so per-instance PSS depends on K
-      const k = Math.min(...withPss.map((r) => Math.max(...r.steps.filter((s) => pssMiB(s.serial).length > 0).map((s) => s.k))));
+      const k = Math.min(...withPss.map((r) => Math.max(...r.steps.filter((s) => pssMiB(pooledRound(s)).length > 0).map((s) => s.k))));
       const step = (b: string): DensityStep | undefined => density(b)?.steps.find((s) => s.k === k);
       const pss = (b: string): number | null => {
         const s = step(b);
-        return s ? medianOrNull(pssMiB(s.serial)) : null;
+        return s ? medianOrNull(pssMiB(pooledRound(s))) : null;
       };
       item(`Memory per idle instance at K=${k}, median PSS`, 'MiB', 1, res.density, pss);
       item(`Memory per idle instance at K=${k}, host available-memory drop`, 'MiB', 1, res.density, (b) => {
-        const d = step(b)?.serial.availableDropPerInstanceBytes;
+        const s = step(b);
+        const d = s ? pooledRound(s).availableDropPerInstanceBytes : null;
         return d === null || d === undefined ? null : d / MIB;
       });
       item(`Idle instances per GiB of host memory at K=${k} (by PSS)`, '', 1, res.density, (b) => {
         const s = step(b);
-        return s ? instancesPerGiB(s.serial) : null;
+        return s ? instancesPerGiB(pooledRound(s)) : null;
       }, false);
     }
-    const reached = res.density.filter((r) => r.steps.some((s) => s.parallel?.rate != null));
+    const reached = res.density.filter((r) => r.steps.some((s) => pooledRound(s).rate != null));
     if (reached.length > 0) {
-      const commonK = Math.min(...reached.map((r) => Math.max(...r.steps.filter((s) => s.parallel?.rate != null).map((s) => s.k))));
-      item(`Launch rate, K=${commonK} launched at once`, 'instances/s', 2, res.density, (b) => density(b)?.steps.find((x) => x.k === commonK)?.parallel?.rate ?? null);
+      const commonK = Math.min(...reached.map((r) => Math.max(...r.steps.filter((s) => pooledRound(s).rate != null).map((s) => s.k))));
+      item(`Launch rate, K=${commonK} launched at once`, 'instances/s', 2, res.density, (b) => {
+        const s = density(b)?.steps.find((x) => x.k === commonK);
+        return s ? pooledRound(s).rate : null;
+      });
     }
   }
   if (has('throughput')) {
+    const fit = (b: string) => res.fits?.find((f) => f.backend === b);
+    if ((res.fits ?? []).some((f) => f.mbPerSecond !== null)) {
+      item('Wordcount steady rate 1/b of time = a + b·bytes, P=1 (higher is better)', 'MB/s', 1, res.throughput, (b) => fit(b)?.mbPerSecond ?? null, true,
+        (b, v) => { const i = fit(b)?.mbPerSecondInterval; return `${fmt(v, 1)} MB/s${i ? ` [${fmt(i.low, 1)}–${fmt(i.high, 1)}]` : ''}`; });
+      item('Wordcount fixed cost a of time = a + b·bytes, P=1', 's', 2, res.throughput, (b) => fit(b)?.fixedSeconds ?? null, false,
+        (b, v) => { const i = fit(b)?.fixedInterval; return `${fmt(v, 2)} s${i ? ` [${fmt(i.low, 2)}–${fmt(i.high, 2)}]` : ''}`; });
+    }
     const mbps = (b: string): number | null => res.throughput.find((x) => x.backend === b && x.parallelism === 1)?.summary.mbPerSecond.median ?? null;
     item('Wordcount throughput at P=1, median (higher is better)', 'MB/s', 2, res.throughput, mbps);
-    const sp = speedups(res.throughput);
+    // a speed-up is stated only when the P=1 and P=n intervals do not overlap (results schema 3: r.speedup)
+    const stated = (r: ThroughputResult): boolean => r.speedup?.measurable === true && (r.speedup.ratio ?? 0) > 1;
     const best = new Map<string, ThroughputResult>();
     for (const r of res.throughput) {
-      const v = sp.get(r);
-      if (v == null) continue;
+      if (!stated(r)) continue;
       const cur = best.get(r.backend);
-      if (!cur || v > sp.get(cur)!) best.set(r.backend, r);
+      if (!cur || r.speedup!.ratio! > cur.speedup!.ratio!) best.set(r.backend, r);
     }
-    item(`Best speed-up over P=1 on ${res.environment.cores} cores`, '×', 2, res.throughput, (b) => {
+    item(`Speed-up over P=1 on ${res.environment.cores} cores (stated only where the intervals do not overlap)`, '×', 2, res.throughput, (b) => {
       const r = best.get(b);
-      return r ? sp.get(r)! : null;
+      if (r) return r.speedup!.ratio!;
+      return res.throughput.some((x) => x.backend === b && x.parallelism !== 1 && x.summary.jobSeconds.n > 0) ? 1 : null;
     }, false, (b, v) => {
-      const p = best.get(b)!.parallelism;
-      if (p !== 1) return `${fmt(v, 2)}× at P=${p}`;
-      const others = res.throughput.filter((x) => x.backend === b && x.parallelism !== 1 && sp.get(x) != null);
-      return others.length > 0 ? 'none (P=1 was fastest)' : `${MISSING} (only P=1 measured)`;
+      const r = best.get(b);
+      if (r) {
+        const i = r.speedup!.interval;
+        return `${fmt(v, 2)}× at P=${r.parallelism}, ${fmt(r.bytes / 1e6, 0)} MB${i ? ` [${fmt(i.low, 2)}–${fmt(i.high, 2)}]` : ''}`;
+      }
+      return 'no measurable speed-up';
     });
   }
   return { notes, figures };

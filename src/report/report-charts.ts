@@ -2,7 +2,7 @@ import { STARTUP_METRICS, STARTUP_SEGMENTS } from '../experiments/startup.js';
 import type { ResultsFile, ThroughputRun } from '../experiments/types.js';
 import { barChart, lineChart, timelineChart, type BarDatum, type LineDatum, type TimelineDatum } from './charts.js';
 import { inIsolationOrder } from './backends.js';
-import { pssMiB } from './metrics.js';
+import { pooledRound, pssMiB } from './metrics.js';
 
 /** One chart of a report: its file name beside report.md, its title, and how to draw it. */
 export interface ChartJob {
@@ -60,12 +60,14 @@ function densityCharts(res: ResultsFile): ChartJob[] {
   const rate: LineDatum[] = [];
   for (const r of res.density) {
     for (const s of r.steps) {
-      const pss = pssMiB(s.serial);
+      const first = s.rounds[0];
+      if (!first) continue;
+      const pss = pssMiB(first);
       if (pss.length === s.k) mem.push({ x: s.k, y: pss.reduce((a, b) => a + b, 0), series: `${r.backend} PSS` });
-      const drop = s.serial.availableDropPerInstanceBytes;
+      const drop = pooledRound(s).availableDropPerInstanceBytes;
       if (drop !== null && drop > 0) mem.push({ x: s.k, y: (drop * s.k) / MIB, series: `${r.backend} available drop` });
-      if (s.serial.rate !== null) rate.push({ x: s.k, y: s.serial.rate, series: `${r.backend} serial` });
-      if (s.parallel?.rate !== null && s.parallel?.rate !== undefined) rate.push({ x: s.k, y: s.parallel.rate, series: `${r.backend} parallel` });
+      const rt = pooledRound(s).rate;
+      if (rt !== null) rate.push({ x: s.k, y: rt, series: `${r.backend} K at once` });
     }
   }
   const jobs: ChartJob[] = [];

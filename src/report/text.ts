@@ -1,4 +1,6 @@
 import { BOUNDARY_LABELS, KIND_LABELS } from '../backends/descriptor.js';
+import { PHASE_DEFINITIONS } from '../backends/phases.js';
+import { STARTUP_METRICS } from '../experiments/intervals.js';
 import type { ResultsFile } from '../experiments/types.js';
 import { nounOf, orderedBackends } from './backends.js';
 import { bulletList, missing } from './markdown.js';
@@ -31,21 +33,24 @@ export function methodText(res: ResultsFile): string {
     bulletList([
       `**Start-up** goes through the lab's embedded Mesos-style master: for each run a fresh master and local agent, ` +
         `and a one-task framework that accepts the first offer and launches one executor counting a tiny input ` +
-        `(${s.startupInputBytes} bytes) so that "first result" means real work. The agent stamps each phase with the same ` +
-        `clock (ms since the epoch from \`performance\`): *offered* (the master makes the offer), *accepted* (the framework ` +
-        `accepts it), *started* (the backend has the instance running: process spawned, container started, domain created), ` +
-        `*ready* (the executor's ready line reaches the agent), *first result* (its result line arrives), *exited* (the ` +
-        `instance ended) and *cleaned* (the backend destroyed it). Backends may add their own phases (shown as offsets from ` +
-        `the offer). ${s.warmup} warm-up run(s) per backend are kept in results.json but left out of the statistics; then ` +
-        `${s.repeat} measured runs.`,
-      `**Statistics**: median, p95 (linear interpolation, as numpy), min, max, coefficient of variation (stddev/mean), and a ` +
-        `95% confidence interval of the median by percentile bootstrap (2000 resamples, fixed seed). Outliers are flagged ` +
-        `by MAD (modified z-score > 3.5, Iglewicz & Hoaglin) and kept in the data.`,
+        `(${s.startupInputBytes} bytes) so that "first result" means real work. Every backend's task goes through the same ` +
+        `phases, defined once (src/backends/phases.ts), each stamped with the same clock (ms since the epoch from ` +
+        `\`performance\`): ${PHASE_DEFINITIONS.map((d) => `*${d.phase}* (${d.meaning})`).join('; ')}. The agent reports a ` +
+        `task's result at *workDone*; *exited* and *cleaned* come after, so job times exclude teardown. Intervals between ` +
+        `agent-stamped phases (${STARTUP_METRICS.filter((m) => m.comparable).map((m) => m.label).join('; ')}) compare across ` +
+        `backends; the others (${STARTUP_METRICS.filter((m) => !m.comparable).map((m) => m.label).join('; ')}) end at ` +
+        `backend-defined points and show where each backend spends its time. Backends may add their own phases (shown as ` +
+        `offsets from the offer). The first run of each backend (cold: page cache dropped before it with --drop-caches; ` +
+        `otherwise the first run, the nearest thing to a cold start) is kept apart from the ${s.repeat} warm runs.`,
+      `**Statistics**: median, min, max, coefficient of variation (stddev/mean); from 6 values on, p95 (linear ` +
+        `interpolation, as numpy) and a distribution-free confidence interval of the median by order statistics, ` +
+        `[x(k), x(n+1−k)] with the largest k whose exact binomial coverage is still ≥ 95% (e.g. 97.9% at n = 10); below ` +
+        `6 values no interval and no p95. Outliers are flagged by MAD (modified z-score > 3.5, Iglewicz & Hoaglin) and kept in the data.`,
       `**Density** launches K idle executors directly on the backend (no master), K rising through the steps ` +
         `${s.densitySteps.join(', ')}${Object.entries(s.densityStepsByBackend).map(([b, st]) => ` (${b}: ${st.join(', ')})`).join('')} ` +
-        `until the memory budget (${Math.round(s.memBudgetBytes / 2 ** 20)} MiB per step), the last step, or a failed launch. ` +
-        `Each step launches the K instances one after another (each waited for until its executor is ready), measures ` +
-        `memory after a 1 s settle, stops and destroys them all, then launches K at once and does the same. The launch ` +
+        `until the memory budget (${Math.round(s.memBudgetBytes / 2 ** 20)} MiB per step), a backend's time budget, the last step, or a failed launch. ` +
+        `Each step launches the K instances all at once, ${s.densityRounds ?? 3} times, measures memory after a 1 s settle ` +
+        `each time, then stops and destroys them all. The launch ` +
         `clock runs from the first start call to the last executor ready; the rate is K / that time. Memory per instance ` +
         `is the PSS (proportional set size, /proc/<pid>/smaps_rollup) summed over every host process of the instance ` +
         `(${hostProcesses(res)}); shared engine daemons (dockerd, containerd, libvirtd) are not counted. PSS divides each shared page among the processes that map it, so ` +
@@ -55,9 +60,11 @@ export function methodText(res: ResultsFile): string {
         `tables, kernel and hypervisor memory, page cache) but also every other change of host memory in the same window, ` +
         `so on a busy host it is noisy and can even be negative.`,
       `**Throughput** runs the wordcount job (one map task per byte range, scheduled by the master, reduced as results ` +
-        `arrive) on one input (${res.settings.input}, ${s.inputBytes} bytes) at P = ${s.parallelism.join(', ')}, ` +
-        `${s.throughputRepeat} job(s) each. Each map task asks for an equal share of the agent's cores (at most 1 core) and ` +
-        `${s.throughputMemMiB} MiB. The job clock runs from framework registration to the last map result merged. ` +
+        `arrive) at P = 1 on two input sizes per backend (for the fit time = a + b·bytes) and at P = ${s.parallelism.join(', ')} ` +
+        `on the larger one, ${s.throughputRepeat} job(s) each (fewer on an emulated VM). Each map task asks for an equal share of the agent's cores (at most 1 core) and ` +
+        `${s.throughputMemMiB} MiB. The job clock runs from framework registration to the last map result merged (results ` +
+        `are reported at each task's *workDone*: teardown is not in it). Each map task's CPU-seconds and peak memory come ` +
+        `from the isolation layer itself (its cgroup, the container's cgroup, or the QEMU process). ` +
         `*Start-up* is from the first offer to the first executor ready (no word counted before it); *steady state* is the ` +
         `rest of the job. MB/s = input MB (10^6 bytes) / job time; speed-up = median job time at P=1 / median job time at P. ` +
         `Host CPU % and memory in use (total − available) are sampled with systeminformation at ${s.samplerHz} Hz during ` +

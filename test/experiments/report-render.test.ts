@@ -38,7 +38,7 @@ describe('report rendering', () => {
     const res = fixture();
     const p = res.startup[0]!.summary.offerToReady!.median!;
     const d = res.startup[1]!.summary.offerToReady!.median!;
-    const line = summaryLines(res).find((l) => l.startsWith('Start-up, median offer → executor ready'))!;
+    const line = summaryLines(res).find((l) => l.startsWith('Start-up (warm), median offer → executor ready'))!;
     expect(line).toContain(`process ${p.toFixed(1)} ms`);
     expect(line).toContain(`container ${d.toFixed(1)} ms = ${(d / p).toFixed(1)}× process`);
     expect(line).toMatch(/gVisor \(ptrace\) [\d.]+ ms = [\d.]+× process/);
@@ -96,7 +96,7 @@ describe('report rendering', () => {
   it('warns when the host was busy with other work, and takes no ratio of a non-positive figure', () => {
     const res = fixture();
     res.environment.loadAverage = [3.5, 2, 1];
-    for (const s of res.density[1]!.steps) s.serial.availableDropPerInstanceBytes = -1024 * 1024;
+    for (const s of res.density[1]!.steps) for (const r of s.rounds) r.availableDropPerInstanceBytes = -1024 * 1024;
     // the VM reached K=2 only: memory is compared at K=2
     const lines = summaryLines(res);
     expect(lines[0]).toBe('Caveat: the host was busy with other work during this run (load average 3.50 on 2 cores at the start; 3.4% CPU busy with no job of the lab running): times and memory changes include that contention.');
@@ -114,7 +114,7 @@ describe('report rendering', () => {
 });
 
 describe('results.json versions', () => {
-  it('reads a version-1 file (no descriptors) as version 2, with this build\'s descriptors resolved from its attributes', () => {
+  it('reads a version-1 file (no descriptors) as the current version, with this build\'s descriptors resolved from its attributes', () => {
     const v1 = fixture() as unknown as { schema: string; backends: Record<string, unknown>[] };
     v1.schema = 'isolab-results/1';
     for (const b of v1.backends) delete b.descriptor;
@@ -122,7 +122,7 @@ describe('results.json versions', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'results.json'), JSON.stringify(v1));
     const res = readResults(dir);
-    expect(res.schema).toBe('isolab-results/2');
+    expect(res.schema).toBe('isolab-results/3');
     expect(res.backends.map((b) => b.descriptor?.kind ?? null)).toEqual(['process', 'container', 'sandbox', 'vm', null]);
     expect(res.backends[2]!.descriptor!.runtime).toMatchObject({ name: 'runsc', version: '0.0~20221219.0', detail: 'ptrace' });
     expect(renderMarkdown(res)).toContain('| jail ');
@@ -135,8 +135,8 @@ describe('results.csv', () => {
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     const vmTotal = lines.find((l) => l.startsWith('startup,vm,tcg,,total,ms,5,'))!;
     expect(vmTotal).toMatch(/,done,,1,256,true,true,"vm: 1 vCPU, 256 MiB guest",fixture-host,Example CPU ×2,6.1.0-fixture,v20.0.0,0123456789ab$/);
-    expect(lines.some((l) => l.startsWith('density,docker,none,K=4,pssPerInstance,MiB,4,'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('throughput,process,none,P=2,speedup,×,1,'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('density,docker,none,K=4,pssPerInstance,MiB,8,'))).toBe(true);
+    expect(lines.some((l) => /^throughput,process,none,P=2 \d+B,speedup,×,1,/.test(l))).toBe(true);
   });
   it('quotes fields as RFC 4180 says', () => {
     expect(csvField('a,b')).toBe('"a,b"');

@@ -64,7 +64,7 @@ describe('command tasks: isolab\'s executor in command mode (process backend)', 
   it('a non-zero exit: failed, the code and the output\'s last line in the message', async () => {
     const u = await run({ value: 'echo first; echo "it broke" >&2; exit 3' });
     expect(last(u)).toMatchObject({ state: 'failed', message: 'Command exited with status 3: it broke' });
-    expect(data(u).exit?.exitCode).toBe(3);
+    expect(data(u).command?.exitCode).toBe(3); // reported at workDone (the command line): the executor exits with the same code next
   });
 
   it('a command not found: 127, as a shell says it', async () => {
@@ -95,6 +95,8 @@ describe('command tasks: isolab\'s executor in command mode (process backend)', 
   it('what the command leaves running in the background is killed when it exits', async () => {
     const u = await run({ value: 'sleep 300 & echo started' });
     expect(last(u).state).toBe('finished');
+    // the result is reported at workDone (the command line); the instance's teardown follows it
+    for (let i = 0; i < 200 && ownedPids().some((p) => p.session === session().id); i++) await new Promise((r) => setTimeout(r, 25));
     expect(ownedPids().filter((p) => p.session === session().id)).toEqual([]);
   });
 

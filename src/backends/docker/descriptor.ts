@@ -26,7 +26,7 @@ export const DOCKER_DESCRIPTOR: BackendDescriptor = {
   accelerator: null,
   limits: { cpus: true, mem: true, pids: true, how: 'Docker HostConfig (cgroups), read back from inspect' },
   timeoutScale: 2,
-  priors: { startupSeconds: 1.5, launchSeconds: 1, countMBps: 15 },
+  priors: { startupSeconds: 0.6, launchSeconds: 0.5, countMBps: 90 },
   densitySteps: null,
 };
 

@@ -28,6 +28,6 @@ export const GVISOR_DESCRIPTOR: BackendDescriptor = {
   accelerator: null,
   limits: { cpus: true, mem: true, pids: true, how: 'Docker HostConfig (cgroups around the sandbox), read back from inspect' },
   timeoutScale: 3,
-  priors: { startupSeconds: 2.5, launchSeconds: 1.8, countMBps: 10 },
+  priors: { startupSeconds: 1.0, launchSeconds: 0.8, countMBps: 60 },
   densitySteps: null,
 };

@@ -22,6 +22,6 @@ export const PROCESS_DESCRIPTOR: BackendDescriptor = {
   accelerator: null,
   limits: { cpus: true, mem: true, pids: false, how: 'a cgroup per task (v1 or v2), when the host lets isolab create one' },
   timeoutScale: 2,
-  priors: { startupSeconds: 0.5, launchSeconds: 0.3, countMBps: 15 },
+  priors: { startupSeconds: 0.3, launchSeconds: 0.2, countMBps: 90 },
   densitySteps: null,
 };

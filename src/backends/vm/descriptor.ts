@@ -24,6 +24,6 @@ export const VM_DESCRIPTOR: BackendDescriptor = {
   accelerator: { attribute: 'vm.accelerator', emulatedValues: ['tcg'], value: null, emulated: null },
   limits: { cpus: true, mem: true, pids: false, how: 'the guest\'s vCPUs, CPU quota and memory size' },
   timeoutScale: 5,
-  priors: { startupSeconds: 14, launchSeconds: 12, countMBps: 1.5 },
+  priors: { startupSeconds: 16.5, launchSeconds: 12, countMBps: 4 },
   densitySteps: [1, 2, 4],
 };

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { LocalAgent } from '../../agent/agent.js';
+import { LocalAgent, type TaskEnd } from '../../agent/agent.js';
 import type { Backend } from '../../backends/backend.js';
 import type { ApiServer } from '../../http/server.js';
 import { Master } from '../../master/master.js';
@@ -76,8 +76,9 @@ export interface RemoteJobOptions {
  * its runtime); `read`, `count`, `sort`, `encode` as the executor measured them; `transfer` from
  * the ready message to the result line's arrival, less the executor's stages (writing the line
  * through the backend's stream); `decode` checking and decoding the result in the agent; `exit`
- * from there to the task's terminal status (the executor exits, the backend removes the
- * instance); `merge` of the maps' partial counts; `hash` of the canonical file.
+ * from there to the task's terminal status, which the agent sends at the executor's last line
+ * (workDone: the instance's exit and removal come after and are not in the job's time); `merge`
+ * of the maps' partial counts; `hash` of the canonical file.
  */
 export interface JobStages {
   /** Job start to the executor's ready message. */
@@ -94,7 +95,7 @@ export interface JobStages {
   transfer: number;
   /** Agent: decoding and checking the result. */
   decode: number;
-  /** Executor exit and instance removal, up to the terminal status. */
+  /** From the checked result to the terminal status: the executor's last line (the agent reports at workDone; exit and removal come after, outside job time). */
   exit: number;
   /** Merging the partial counts. */
   merge: number;
@@ -126,6 +127,13 @@ export interface JobResult {
   stagesMs: JobStages;
   /** Map ranges with no bytes, for which no task was launched. */
   emptyRanges: number;
+  /**
+   * Embedded agent only: each task's complete record after its teardown (phases to `cleaned`, exit,
+   * the isolation layer's accounting), for the tasks that ended before the job returned.
+   */
+  taskEnds?: TaskEnd[];
+  /** Embedded agent only: seconds from the job's end (last result merged) to the last task's teardown; null when it did not end in time. */
+  teardownSeconds?: number | null;
 }
 
 /** Runs one wordcount job end to end on an embedded master with one local agent, and tears the master down. */
@@ -133,6 +141,8 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
   const agentResources = o.agentResources ?? (await (await import('../../agent/host-resources.js')).detectHostResources());
   const master = new Master();
   const agent = new LocalAgent(master, new Map([[o.backend.name, o.backend]]), o.signal);
+  const taskEnds: TaskEnd[] = [];
+  agent.onTaskEnd((e) => taskEnds.push(e));
   agent.register({ hostname: hostname(), resources: agentResources });
   master.start();
   o.onMaster?.(master);
@@ -149,11 +159,16 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
     }
     o.onHttp?.(api.url);
   }
+  let result: JobResult | undefined;
+  let t1 = 0;
   try {
     const r = await runOn(inProcessMaster(master), () => master.clock.now(), { ...o, backend: o.backend.name }, { name: 'wordcount' });
-    return { ...r, agentResources };
+    t1 = performance.now();
+    result = { ...r, agentResources, taskEnds, teardownSeconds: null };
+    return result;
   } finally {
-    await waitFor(() => agent.activeTasks === 0, 15_000);
+    const allEnded = await waitFor(() => agent.activeTasks === 0, 60_000);
+    if (result && allEnded) result.teardownSeconds = (performance.now() - t1) / 1000;
     master.stop();
     await api?.close();
   }
@@ -247,7 +262,8 @@ export function jobStages(attempts: MapAttempt[], startedAt: number, doneAt: num
   };
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  return cond();
 }
