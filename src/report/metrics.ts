@@ -23,6 +23,8 @@ export interface MetricRow {
   label: string;
   /** Unit of the values. */
   unit: string;
+  /** Which way is better: `lower` (times, memory), `higher` (rates), or `none` (a description, not a cost). */
+  better: Better;
   /** Statistics (a single value is a sample of one). */
   summary: Summary;
   /** Configuration status. */
@@ -37,7 +39,19 @@ export interface MetricRow {
   environment: EnvironmentRef;
 }
 
+/** Which way a metric is better. */
+export type Better = 'lower' | 'higher' | 'none';
+
 const MIB = 2 ** 20;
+
+/** Units whose larger values are better (rates and ratios of speed). */
+const HIGHER_BETTER = new Set(['MB/s', 'instances/s', '×', '1/GiB']);
+
+/** Which way a unit is better: rates higher, times and memory lower, a percentage of host CPU neither. */
+export function betterFor(unit: string): Better {
+  if (HIGHER_BETTER.has(unit)) return 'higher';
+  return unit === '%' ? 'none' : 'lower';
+}
 
 function one(v: number | null | undefined): Summary {
   return v === null || v === undefined || !Number.isFinite(v) ? emptySummary() : summarize([v]);
@@ -81,7 +95,7 @@ export function speedups(results: readonly ThroughputResult[]): Map<ThroughputRe
 
 /** Every metric of a run, flattened: start-up intervals, density per K, throughput per P. */
 export function metricRows(res: ResultsFile): MetricRow[] {
-  const rows: MetricRow[] = [];
+  const rows: Omit<MetricRow, 'better'>[] = [];
   for (const r of res.startup) {
     for (const m of STARTUP_METRICS) {
       rows.push({ ...ctxOf(r), experiment: 'startup', config: '', metric: m.metric, label: m.label, unit: 'ms', summary: r.summary[m.metric] ?? emptySummary() });
@@ -119,7 +133,7 @@ export function metricRows(res: ResultsFile): MetricRow[] {
       { ...c, metric: 'meanCpuPct', label: 'host CPU busy, mean', unit: '%', summary: one(r.meanCpuPct) },
     );
   }
-  return rows;
+  return rows.map((r) => ({ ...r, better: betterFor(r.unit) }));
 }
 
 /** Median of a metric row, or null. */

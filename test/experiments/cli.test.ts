@@ -82,6 +82,7 @@ describe('isolab report and compare', () => {
     const r = await run(['compare', a, b]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# isolab: two runs compared/);
-    expect(r.stdout).toMatch(/\| startup +\| vm +\| +\| total: offer → cleaned up +\| ms +\| +[\d.]+ \| +[\d.]+ \| +1\.00× \|/);
+    expect(r.stdout).toContain('**Gate: pass.**');
+    expect(r.stdout).toMatch(/\| startup +\| vm +\| +\| total: offer → cleaned up +\| ms +\| +[\d.]+ .*\| +[\d.]+ .*\| +1\.00× \| unchanged +\|/);
   });
 });
