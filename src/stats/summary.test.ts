@@ -14,14 +14,29 @@ describe('summarize', () => {
     expect(s.mean).toBeCloseTo(12.51, 12);
     expect(s.stddev).toBeCloseTo(1.1798775831039041, 12);
     expect(s.cv).toBeCloseTo(0.09431475484443679, 12);
+    // order statistics: n = 10 → [x(2), x(9)] with coverage 1 − 22/1024
+    expect(s.ciLow).toBe(11.8);
+    expect(s.ciHigh).toBe(13.0);
+    expect(s.ciMethod).toBe('order-statistic');
+    expect(s.ciCoverage).toBeCloseTo(0.978515625, 12);
+    expect(s.outliers).toEqual([6]);
+  });
+  it('gives the bootstrap interval when asked, labelled as such', () => {
+    const s = summarize(xs, { ci: 'bootstrap' });
     expect(s.ciLow).toBeCloseTo(11.9, 9);
     expect(s.ciHigh).toBeCloseTo(12.6, 9);
-    expect(s.outliers).toEqual([6]);
+    expect(s.ciMethod).toBe('bootstrap');
+    expect(s.ciCoverage).toBe(0.95);
+  });
+  it('has no interval and no p95 below n = 6', () => {
+    const s = summarize([3, 1, 2, 5, 4]);
+    expect(s).toMatchObject({ n: 5, median: 3, min: 1, max: 5, p95: null, ciLow: null, ciHigh: null, ciMethod: null, ciCoverage: null });
+    expect(summarize([3, 1, 2, 5, 4, 6]).ciLow).toBe(1);
   });
   it('is deterministic and passes options through', () => {
     expect(summarize(xs)).toEqual(summarize(xs));
     expect(summarize(xs, { outlierThreshold: 2 }).outliers).toEqual([3, 6]);
-    const c = summarize(xs, { confidence: 0.9, resamples: 500, seed: 7 });
+    const c = summarize(xs, { ci: 'bootstrap', confidence: 0.9, resamples: 500, seed: 7 });
     expect(c.ciLow).toBeCloseTo(11.95, 9);
     expect(c.ciHigh).toBeCloseTo(12.4, 9);
   });
@@ -37,12 +52,14 @@ describe('summarize', () => {
       cv: null,
       ciLow: null,
       ciHigh: null,
+      ciMethod: null,
+      ciCoverage: null,
       outliers: [],
     });
   });
   it('leaves spread null for a single value, cv null for a zero mean', () => {
     const one = summarize([4]);
-    expect(one).toMatchObject({ n: 1, median: 4, p95: 4, min: 4, max: 4, mean: 4, ciLow: 4, ciHigh: 4 });
+    expect(one).toMatchObject({ n: 1, median: 4, p95: null, min: 4, max: 4, mean: 4, ciLow: null, ciHigh: null });
     expect(one.stddev).toBeNull();
     expect(one.cv).toBeNull();
     const zero = summarize([-1, 1]);
