@@ -7,8 +7,8 @@ const CONFIG = {
   font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
   padding: 8,
   title: { fontSize: 16, anchor: 'start', offset: 12, subtitleFontSize: 12, subtitleColor: '#555' },
-  axis: { labelFontSize: 12, titleFontSize: 13, titlePadding: 8, labelLimit: 260 },
-  legend: { labelFontSize: 12, titleFontSize: 13, labelLimit: 260, orient: 'bottom' },
+  axis: { labelFontSize: 12, titleFontSize: 13, titlePadding: 8, labelLimit: 420 },
+  legend: { labelFontSize: 12, titleFontSize: 13, labelLimit: 260, orient: 'bottom', columns: 4 },
   header: { labelFontSize: 13, titleFontSize: 13, labelFontWeight: 'bold' },
   view: { stroke: '#ddd' },
   point: { size: 40, filled: true },
@@ -79,8 +79,10 @@ export async function distributionChart(opts: DistributionChartOptions): Promise
     counts.set(d.group, i + 1);
     return { group: d.group, value: d.value, jitter: jitter(i) };
   });
-  const y = { field: 'group', type: 'nominal', title: null, sort: groups, scale: { domain: groups } } as const;
-  const x = { field: 'value', type: 'quantitative', title: opts.valueTitle, scale: log ? { type: 'log' } : { zero: true } } as const;
+  const y = { field: 'group', type: 'nominal', title: null, sort: groups, scale: { domain: groups }, axis: { labelLimit: 700 } } as const;
+  const vs = opts.data.map((d) => d.value);
+  const domain = vs.length > 0 ? [Math.min(...vs) / 1.25, Math.max(...vs) * 1.25] : undefined;
+  const x = { field: 'value', type: 'quantitative', title: opts.valueTitle, scale: log ? { type: 'log', domain, nice: false } : { zero: true } } as const;
   const spec = {
     $schema: SCHEMA,
     title: title(opts.title, opts.subtitle),
@@ -89,7 +91,7 @@ export async function distributionChart(opts: DistributionChartOptions): Promise
     config: CONFIG,
     data: { values },
     layer: [
-      { mark: { type: 'boxplot', extent: 'min-max', size: 26, median: { color: 'black' }, box: { opacity: 0.35 } }, encoding: { y, x, color: { field: 'group', type: 'nominal', legend: null, scale: { domain: groups } } } },
+      { mark: { type: 'boxplot', extent: 'min-max', size: 26, color: '#7aa6d6', median: { color: 'black' }, box: { opacity: 0.45 } }, encoding: { y, x } },
       {
         mark: { type: 'point', filled: true, size: 22, opacity: 0.8, color: '#333' },
         encoding: { y, x, yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-1, 1] } } },
@@ -287,6 +289,8 @@ export interface SpreadChartOptions {
   independentY?: boolean;
   /** Draw a rule at y = 0 (for values that can be negative). */
   zeroRule?: boolean;
+  /** One x scale per facet (default false: K is comparable across backends). */
+  independentX?: boolean;
   /** Width of each panel. */
   panelWidth?: number;
 }
@@ -320,7 +324,66 @@ export async function spreadChart(opts: SpreadChartOptions): Promise<string> {
         { transform: [{ filter: 'datum.kind === "median"' }], mark: { type: 'line', point: { size: 50, color: '#1f5fa8' }, color: '#1f5fa8', strokeWidth: 2 }, encoding: { x, y, order: { field: 'x', type: 'quantitative' } } },
       ],
     },
-    resolve: { scale: { y: opts.independentY === false ? 'shared' : 'independent' } },
+    resolve: { scale: { y: opts.independentY === false ? 'shared' : 'independent', x: opts.independentX ? 'independent' : 'shared' } },
+  };
+  return renderSvg(spec as unknown as TopLevelSpec);
+}
+
+/** One reading of a line in a panel. */
+export interface PanelPoint {
+  /** Panel (one row each, own y scale), e.g. "CPU (% of one core)". */
+  panel: string;
+  /** Line (colour), e.g. "P=2 task 1". */
+  series: string;
+  /** Time (s). */
+  t: number;
+  /** Value. */
+  value: number;
+}
+
+/** Options of `panelLineChart`. */
+export interface PanelLineChartOptions {
+  /** Title (with units and n). */
+  title: string;
+  /** Second line. */
+  subtitle?: string;
+  /** Readings; panels and series keep the order of their first appearance. */
+  data: readonly PanelPoint[];
+  /** x axis title; default "time (s)". */
+  xTitle?: string;
+  /** Width of the panels. */
+  width?: number;
+  /** Height of each panel. */
+  panelHeight?: number;
+}
+
+/**
+ * Lines with a point at every reading (so a line of 3 readings still shows 3 points), one panel
+ * per quantity stacked on a shared time axis, each panel with its own y scale, coloured by series.
+ */
+export async function panelLineChart(opts: PanelLineChartOptions): Promise<string> {
+  assertFinite(opts.data.flatMap((d) => [d.t, d.value]), 'panelLineChart reading');
+  const panels = [...new Set(opts.data.map((d) => d.panel))];
+  const series = [...new Set(opts.data.map((d) => d.series))];
+  const spec = {
+    $schema: SCHEMA,
+    title: title(opts.title, opts.subtitle),
+    config: CONFIG,
+    data: { values: opts.data.map((d) => ({ ...d })) },
+    facet: { row: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start' } } },
+    spec: {
+      width: opts.width ?? CHART_WIDTH,
+      height: opts.panelHeight ?? 150,
+      mark: { type: 'line', point: { size: 22, filled: true }, strokeWidth: 1.6 },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: opts.xTitle ?? 'time (s)', scale: { zero: true } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: true } },
+        color: { field: 'series', type: 'nominal', title: null, scale: { domain: series } },
+        detail: { field: 'series', type: 'nominal' },
+        order: { field: 't', type: 'quantitative' },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
   };
   return renderSvg(spec as unknown as TopLevelSpec);
 }

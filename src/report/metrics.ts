@@ -1,6 +1,6 @@
-import { STARTUP_METRICS } from '../experiments/startup.js';
+import { STARTUP_METRICS } from '../experiments/intervals.js';
 import type {
-  ConfigStatus, DensityResult, EnvironmentRef, LaunchRound, ResultsFile, RowContext, ThroughputResult,
+  ConfigStatus, EnvironmentRef, ResultsFile, RowContext, ThroughputResult,
 } from '../experiments/types.js';
 import { median } from '../stats/descriptive.js';
 import { emptySummary, summarize, type Summary } from '../stats/summary.js';
@@ -64,44 +64,43 @@ function ctxOf(r: RowContext): Pick<MetricRow, 'backend' | 'accelerator' | 'stat
   };
 }
 
-/** PSS per instance (MiB) of a launch round, over the instances that could be read. */
-export function pssMiB(r: LaunchRound): number[] {
-  return r.pssBytes.filter((v): v is number => v !== null).map((v) => v / MIB);
+/** A fitted value with its interval, as a summary (median = the estimate) so it can sit in results.csv and compare. */
+function estimate(value: number | null, interval: { low: number; high: number } | null, n: number): Summary {
+  if (value === null || !Number.isFinite(value)) return emptySummary();
+  return { ...emptySummary(), n, median: value, min: value, max: value, mean: value, ciLow: interval?.low ?? null, ciHigh: interval?.high ?? null };
 }
 
-/** Instances per GiB of host memory, from the mean PSS per instance; null when unknown. */
-export function instancesPerGiB(r: LaunchRound): number | null {
-  const xs = pssMiB(r);
-  if (xs.length === 0) return null;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return mean > 0 ? 1024 / mean : null;
+/** A throughput configuration's name: "P=2", with the input size when the backend ran several. */
+function tpConfig(res: ResultsFile, r: ThroughputResult): string {
+  const sizes = new Set(res.throughput.filter((x) => x.backend === r.backend).map((x) => x.bytes));
+  return sizes.size > 1 ? `P=${r.parallelism} ${Math.round(r.bytes / 1e6)}MB` : `P=${r.parallelism}`;
 }
 
-/** PSS per instance (MiB) over every serial round of a density result (the figure the summary compares). */
-export function densityPssMiB(r: DensityResult): number[] {
-  return r.steps.flatMap((s) => pssMiB(s.serial));
-}
-
-/** Median job time at P=1 divided by the median job time at each P, per backend. */
-export function speedups(results: readonly ThroughputResult[]): Map<ThroughputResult, number | null> {
-  const out = new Map<ThroughputResult, number | null>();
-  for (const r of results) {
-    const base = results.find((x) => x.backend === r.backend && x.parallelism === 1)?.summary.jobSeconds.median ?? null;
-    const here = r.summary.jobSeconds.median;
-    out.set(r, base !== null && here !== null && here > 0 ? base / here : null);
-  }
-  return out;
-}
-
-/** Every metric of a run, flattened: start-up intervals, density per K, throughput per P. */
+/** Every metric of a run, flattened: start-up intervals (warm and cold), per-task usage, launch series, density per K, throughput per P and size, fits. */
 export function metricRows(res: ResultsFile): MetricRow[] {
   const rows: Omit<MetricRow, 'better'>[] = [];
   for (const r of res.startup) {
     for (const m of STARTUP_METRICS) {
-      rows.push({ ...ctxOf(r), experiment: 'startup', config: '', metric: m.metric, label: m.label, unit: 'ms', summary: r.summary[m.metric] ?? emptySummary() });
+      rows.push({ ...ctxOf(r), experiment: 'startup', config: 'warm', metric: m.metric, label: m.label, unit: 'ms', summary: r.summary[m.metric] ?? emptySummary() });
+      const c = r.cold?.summary[m.metric];
+      if (c) rows.push({ ...ctxOf(r), experiment: 'startup', config: 'cold', metric: m.metric, label: `${m.label} (${r.cold!.kind})`, unit: 'ms', summary: c });
+    }
+    const u = r.usage;
+    if (u) {
+      rows.push(
+        { ...ctxOf(r), experiment: 'startup', config: 'warm', metric: 'cpuSeconds', label: 'CPU-seconds of the task (isolation layer)', unit: 's', summary: u.cpuSeconds },
+        { ...ctxOf(r), experiment: 'startup', config: 'warm', metric: 'peakMemory', label: 'peak memory of the instance', unit: 'MiB', summary: mibOf(u.peakMemoryBytes) },
+        { ...ctxOf(r), experiment: 'startup', config: 'warm', metric: 'readyMemory', label: 'memory of the instance at ready', unit: 'MiB', summary: mibOf(u.readyMemoryBytes) },
+      );
     }
     for (const [name, s] of Object.entries(r.backendPhases)) {
-      rows.push({ ...ctxOf(r), experiment: 'startup', config: '', metric: `phase:${name}`, label: `offer → ${name} (backend phase)`, unit: 'ms', summary: s });
+      rows.push({ ...ctxOf(r), experiment: 'startup', config: 'warm', metric: `phase:${name}`, label: `offer → ${name} (backend mark)`, unit: 'ms', summary: s });
+    }
+    for (const s of r.series ?? []) {
+      rows.push(
+        { ...ctxOf(r), experiment: 'startup', config: `series ${s.mode} N=${s.n}`, metric: 'requestedToReady', label: 'requested → ready per instance', unit: 'ms', summary: s.summary.requestedToReady ?? emptySummary() },
+        { ...ctxOf(r), experiment: 'startup', config: `series ${s.mode} N=${s.n}`, metric: 'rate', label: 'launch rate of the series', unit: 'instances/s', summary: one(s.rate) },
+      );
     }
   }
   for (const r of res.density) {
@@ -110,30 +109,48 @@ export function metricRows(res: ResultsFile): MetricRow[] {
     }
     for (const s of r.steps) {
       const c = { ...ctxOf(r), experiment: 'density', config: `K=${s.k}` };
-      const drop = s.serial.availableDropPerInstanceBytes;
       rows.push(
-        { ...c, metric: 'pssPerInstance', label: 'PSS per instance', unit: 'MiB', summary: summarize(pssMiB(s.serial)) },
-        { ...c, metric: 'availableDropPerInstance', label: 'host available memory drop per instance', unit: 'MiB', summary: one(drop === null ? null : drop / MIB) },
-        { ...c, metric: 'instancesPerGiB', label: 'instances per GiB (PSS)', unit: '1/GiB', summary: one(instancesPerGiB(s.serial)) },
-        { ...c, metric: 'launchMsSerial', label: 'launch → executor ready, serial', unit: 'ms', summary: summarize(s.serial.launchMs) },
-        { ...c, metric: 'launchRateSerial', label: 'launch rate, serial', unit: 'instances/s', summary: one(s.serial.rate) },
-        { ...c, metric: 'launchRateParallel', label: 'launch rate, parallel', unit: 'instances/s', summary: one(s.parallel?.rate) },
+        { ...c, metric: 'pssPerInstance', label: 'PSS per instance', unit: 'MiB', summary: s.summary.pssPerInstanceMiB },
+        { ...c, metric: 'availableDropPerInstance', label: 'host available memory drop per instance', unit: 'MiB', summary: s.summary.availableDropPerInstanceMiB },
+        { ...c, metric: 'launchMs', label: 'launch → executor ready per instance, K at once', unit: 'ms', summary: s.summary.launchMs },
+        { ...c, metric: 'launchRate', label: 'launch rate, K at once', unit: 'instances/s', summary: s.summary.rate },
       );
     }
+    if (r.kReached > 0) rows.push({ ...ctxOf(r), experiment: 'density', config: '', metric: 'kReached', label: `instances reached (${r.stopKind})`, unit: 'instances', summary: one(r.kReached) });
   }
-  const sp = speedups(res.throughput);
   for (const r of res.throughput) {
-    const c = { ...ctxOf(r), experiment: 'throughput', config: `P=${r.parallelism}` };
+    const c = { ...ctxOf(r), experiment: 'throughput', config: tpConfig(res, r) };
+    const u = r.summary;
     rows.push(
-      { ...c, metric: 'jobSeconds', label: 'job time', unit: 's', summary: r.summary.jobSeconds },
-      { ...c, metric: 'startupSeconds', label: 'start-up (first offer → first executor ready)', unit: 's', summary: r.summary.startupSeconds },
-      { ...c, metric: 'steadySeconds', label: 'steady state (rest of the job)', unit: 's', summary: r.summary.steadySeconds },
-      { ...c, metric: 'mbPerSecond', label: 'throughput', unit: 'MB/s', summary: r.summary.mbPerSecond },
-      { ...c, metric: 'speedup', label: 'speed-up vs P=1 (median job times)', unit: '×', summary: one(sp.get(r)) },
-      { ...c, metric: 'meanCpuPct', label: 'host CPU busy, mean', unit: '%', summary: one(r.meanCpuPct) },
+      { ...c, metric: 'jobSeconds', label: 'job time', unit: 's', summary: u.jobSeconds },
+      { ...c, metric: 'startupSeconds', label: 'start-up (first offer → first executor ready)', unit: 's', summary: u.startupSeconds },
+      { ...c, metric: 'steadySeconds', label: 'steady state (rest of the job)', unit: 's', summary: u.steadySeconds },
+      { ...c, metric: 'mbPerSecond', label: 'throughput', unit: 'MB/s', summary: u.mbPerSecond },
+    );
+    if (u.cpuSeconds) rows.push({ ...c, metric: 'cpuSeconds', label: 'CPU-seconds, all map tasks (isolation layer)', unit: 's', summary: u.cpuSeconds });
+    if (u.cpuSecondsPerMB) rows.push({ ...c, metric: 'cpuSecondsPerMB', label: 'CPU-seconds per input MB', unit: 's/MB', summary: u.cpuSecondsPerMB });
+    if (u.memoryAboveBaselineBytes) rows.push({ ...c, metric: 'memoryAboveBaseline', label: 'peak memory above idle, largest map task', unit: 'MiB', summary: mibOf(u.memoryAboveBaselineBytes) });
+    if (u.teardownSeconds) rows.push({ ...c, metric: 'teardownSeconds', label: 'teardown after the job', unit: 's', summary: u.teardownSeconds });
+    if (r.speedup && r.speedup.ratio !== null) {
+      rows.push({ ...c, metric: 'speedup', label: `speed-up vs P=1${r.speedup.measurable ? '' : ' (not measurable: intervals overlap)'}`, unit: '×', summary: estimate(r.speedup.ratio, r.speedup.interval, 1) });
+    }
+    rows.push({ ...c, metric: 'meanCpuPct', label: 'host CPU busy, mean', unit: '%', summary: one(r.meanCpuPct) });
+  }
+  for (const f of res.fits ?? []) {
+    const ctx = res.throughput.find((r) => r.backend === f.backend);
+    if (!ctx) continue;
+    const c = { ...ctxOf(ctx), experiment: 'throughput', config: 'fit P=1' };
+    rows.push(
+      { ...c, metric: 'fixedSeconds', label: 'fixed cost a of time = a + b·bytes', unit: 's', summary: estimate(f.fixedSeconds, f.fixedInterval, f.points.length) },
+      { ...c, metric: 'fitMBps', label: 'steady rate 1/b of time = a + b·bytes', unit: 'MB/s', summary: estimate(f.mbPerSecond, f.mbPerSecondInterval, f.points.length) },
     );
   }
   return rows.map((r) => ({ ...r, better: betterFor(r.unit) }));
+}
+
+function mibOf(s: Summary): Summary {
+  const m = (x: number | null): number | null => (x === null ? null : x / MIB);
+  return { ...s, median: m(s.median), p95: m(s.p95), min: m(s.min), max: m(s.max), mean: m(s.mean), stddev: m(s.stddev), ciLow: m(s.ciLow), ciHigh: m(s.ciHigh) };
 }
 
 /** Median of a metric row, or null. */
