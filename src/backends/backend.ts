@@ -93,8 +93,10 @@ export interface OwnedResource {
   backend: string;
   /** Kind: container, domain, cgroup, process, file. */
   kind: string;
-  /** Id or path. */
+  /** Id or path (what removal uses). */
   id: string;
+  /** Human name, when the id is not one (a container's name beside its id). */
+  name?: string;
   /** Session that created it, if known. */
   session?: string;
 }

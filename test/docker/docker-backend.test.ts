@@ -9,6 +9,7 @@ import { DockerBackend } from '../../src/backends/docker/docker-backend.js';
 import { procStat } from '../../src/backends/proc.js';
 import { decodeMessage } from '../../src/executor/protocol.js';
 import { ensureImage, type ImageInfo } from '../../src/image/index.js';
+import { reap } from '../../src/reaper/reaper.js';
 import { LABELS, session } from '../../src/session/session.js';
 import { tempDir } from '../cli/helpers.js';
 
@@ -161,7 +162,7 @@ describe('docker backend (real dockerd)', () => {
     expect((await b.wait(h)).exitCode).not.toBe(0);
   });
 
-  it('listOwned finds containers of other sessions only; removeOwned removes them', async () => {
+  it('listOwned finds isolab containers by id (the reaper leaves its own session alone); removeOwned removes them', async () => {
     const other = `t${Date.now().toString(36)}`;
     const c = await docker.createContainer({
       name: `isolab-${other}-stray`, Image: image.dockerTag, Cmd: ['/bin/true'], HostConfig: { NetworkMode: 'none' },
@@ -170,8 +171,9 @@ describe('docker backend (real dockerd)', () => {
     const own = await b.start(spec('own', 'idle'), recorder());
     try {
       const found = await b.listOwned();
-      expect(found).toContainEqual({ backend: 'docker', kind: 'container', id: `isolab-${other}-stray`, session: other });
-      expect(found.some((r) => r.session === session().id)).toBe(false);
+      expect(found).toContainEqual({ backend: 'docker', kind: 'container', id: c.id, name: `isolab-${other}-stray`, session: other });
+      expect(found).toContainEqual(expect.objectContaining({ id: own.instanceId, session: session().id }));
+      expect((await reap({ backends: ['docker'], session: session().id, dryRun: true })).items).toEqual([]);
       await b.removeOwned(found.find((r) => r.session === other)!);
       await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
     } finally {

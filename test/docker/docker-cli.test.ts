@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker } from '../../src/backends/docker/connection.js';
-import { ensureImage } from '../../src/image/index.js';
+import { ensureImage, IMAGE_LABEL } from '../../src/image/index.js';
 import { LABELS } from '../../src/session/session.js';
 import { stateDir } from '../../src/session/state-dir.js';
 import { generateCorpus } from '../../src/workload/corpus.js';
@@ -60,7 +60,7 @@ describe('isolab wordcount --backend docker (real dockerd)', () => {
     expect(containersOf(session)).toEqual([]);
   });
 
-  it('SIGINT mid-job exits 130 and leaves no container and no temp folder', async () => {
+  it('SIGINT mid-job exits 130 and leaves no container and no session record (the lock it held while running)', async () => {
     const big = join(dir, 'big.txt');
     writeFileSync(big, generateCorpus({ bytes: 20_000_000, seed: 5 }));
     const session = sid('int');
@@ -73,11 +73,13 @@ describe('isolab wordcount --backend docker (real dockerd)', () => {
     const deadline = Date.now() + 30_000;
     while (containersOf(session).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(containersOf(session).length).toBeGreaterThan(0);
+    const record = join(stateDir(), 'sessions', session);
+    expect(existsSync(join(record, 'lock'))).toBe(true);
     child.kill('SIGINT');
     expect(await closed).toBe(130);
     expect(stderr).toMatch(/SIGINT received, cleaning up/);
     expect(containersOf(session)).toEqual([]);
-    expect(existsSync(join(stateDir(), 'tmp', `isolab-${session}-tmp`))).toBe(false);
+    expect(existsSync(record)).toBe(false);
   });
 
   it('with the engine unreachable: a docker run exits 2 with one clear line, doctor says docker is not usable and why', async () => {
@@ -99,7 +101,7 @@ describe('isolab wordcount --backend docker (real dockerd)', () => {
     const img = await ensureImage();
     await docker.createContainer({
       name: `isolab-${other}-m1`, Image: img.dockerTag, Cmd: ['/bin/true'], HostConfig: { NetworkMode: 'none' },
-      Labels: { [LABELS.owned]: 'true', [LABELS.session]: other, [LABELS.task]: 'm1' },
+      Labels: { [LABELS.owned]: 'true', [LABELS.session]: other, [LABELS.task]: 'm1', [IMAGE_LABEL]: img.id },
     });
     const tmp = join(stateDir(), 'tmp', `isolab-${other}-tmp`);
     mkdirSync(tmp, { recursive: true });
@@ -108,7 +110,7 @@ describe('isolab wordcount --backend docker (real dockerd)', () => {
     expect(dry.code).toBe(0);
     const listed = JSON.parse(dry.stdout);
     expect(listed.items).toEqual(expect.arrayContaining([
-      expect.objectContaining({ backend: 'docker', kind: 'container', id: `isolab-${other}-m1`, removed: false }),
+      expect.objectContaining({ backend: 'docker', kind: 'container', name: `isolab-${other}-m1`, id: expect.stringMatching(/^[0-9a-f]{64}$/), removed: false }),
       expect.objectContaining({ backend: 'files', kind: 'tmpdir', id: tmp, removed: false }),
     ]));
     expect(containersOf(other)).toHaveLength(1);

@@ -4,17 +4,18 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerImageId } from '../../image/docker-image.js';
 import { currentImage, type ImageInfo } from '../../image/index.js';
-import { LABELS, session } from '../../session/session.js';
+import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
 import type { BackendDescriptor } from '../descriptor.js';
 import { parentPid, processTree, procUsage } from '../proc.js';
 import { settlesWithin, stopWithTimeout } from '../stop.js';
-import { dockerConnection, isNotFound, type DockerConnection } from './connection.js';
+import { dockerConnection, type DockerConnection } from './connection.js';
 import { BACKEND_LABEL, containerOptions, madeBy, type ContainerParams } from './container-spec.js';
 import { DOCKER_DESCRIPTOR, RUNTIME_VERSION_ATTR } from './descriptor.js';
 import { ReadableCopies } from './input-access.js';
+import { listOwnedContainers, removeOwnedContainer } from './owned.js';
 import {
   endRuntimeTask, listRuntimeLeftovers, removeRuntimeLeftover, RUNTIME_TASK, runtimeTaskOf,
 } from './runtime-leftovers.js';
@@ -425,26 +426,15 @@ export class DockerBackend implements Backend<ContainerState> {
    */
   async listOwned(): Promise<OwnedResource[]> {
     const { docker } = await dockerConnection();
-    const self = session().id;
-    const all = await docker.listContainers({ all: true });
     const isDefault = this.flavour.runtime === undefined;
-    const containers: OwnedResource[] = all
-      .filter((c) => c.Labels?.[LABELS.owned] === 'true' && c.Labels?.[LABELS.session] !== self && madeBy(c.Labels, this.name, isDefault))
-      .map((c) => ({
-        backend: this.name, kind: 'container', id: c.Names?.[0]?.replace(/^\//, '') || c.Id, session: c.Labels?.[LABELS.session],
-      }));
-    return [...containers, ...listRuntimeLeftovers(this.name, self, new Set(all.map((c) => c.Id)))];
+    const containers = await listOwnedContainers(docker, { backend: this.name, accept: (c) => madeBy(c.Labels, this.name, isDefault) });
+    const all = await docker.listContainers({ all: true });
+    return [...containers, ...listRuntimeLeftovers(this.name, session().id, new Set(all.map((c) => c.Id)))];
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
     if (r.kind === RUNTIME_TASK) return removeRuntimeLeftover(r);
-    if (r.kind !== 'container') return;
-    const { docker } = await dockerConnection();
-    try {
-      await docker.getContainer(r.id).remove({ force: true, v: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await removeOwnedContainer((await dockerConnection()).docker, r);
   }
 }
 

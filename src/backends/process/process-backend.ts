@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { createInterface } from 'node:readline';
 import { encodeTask } from '../../executor/protocol.js';
@@ -9,16 +9,17 @@ import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
 import type { BackendDescriptor } from '../descriptor.js';
-import { allPids, procUsage } from '../proc.js';
+import { procUsage } from '../proc.js';
 import { stopWithTimeout } from '../stop.js';
 import {
-  cgroupMemory, cgroupOomKilled, cgroupPids, createTaskCgroup, detectCgroups, listTaskCgroups, removeTaskCgroup,
-  type TaskCgroup,
+  cgroupMemory, cgroupOomKilled, cgroupPids, createTaskCgroup, detectCgroups, removeTaskCgroup, type TaskCgroup,
 } from './cgroup.js';
 import { PROCESS_DESCRIPTOR } from './descriptor.js';
+import { forgetProcess, listOwned, markedProcesses, OWNER_ENV, recordProcess, removeOwned } from './owned.js';
 
-/** Environment variable that marks an executor process as isolab's, for the reaper. */
-export const OWNER_ENV = 'ISOLAB_OWNER_SESSION';
+export { OWNER_ENV } from './owned.js';
+/** Every process carrying the owner marker, proven or not (tests use it to check that nothing is left). */
+export const ownedPids = markedProcesses;
 
 /** The process backend's state for one task. */
 export interface ProcState {
@@ -77,6 +78,7 @@ export class ProcessBackend implements Backend<ProcState> {
       env: { ...process.env, [OWNER_ENV]: sess.id, NO_COLOR: '1' },
     });
     const startedAt = performance.timeOrigin + performance.now();
+    recordProcess(sess.id, child.pid, spec.taskId);
     const st: ProcState = { child, cgroup, timedOut: false, exit: undefined as never, removeCleanup: () => {} };
     const handle: TaskHandle<ProcState> = {
       taskId: spec.taskId, backend: this.name, instanceId: String(child.pid ?? ''), limits, attributes: {}, state: st,
@@ -137,6 +139,7 @@ export class ProcessBackend implements Backend<ProcState> {
       await st.exit;
     }
     if (st.cgroup) await removeTaskCgroup(st.cgroup);
+    forgetProcess(session().id, st.child.pid);
     st.removeCleanup();
   }
 
@@ -149,30 +152,11 @@ export class ProcessBackend implements Backend<ProcState> {
   }
 
   async listOwned(): Promise<OwnedResource[]> {
-    const out: OwnedResource[] = [];
-    const self = session().id;
-    for (const pid of ownedPids()) {
-      if (pid.session !== self) out.push({ backend: this.name, kind: 'process', id: String(pid.pid), session: pid.session });
-    }
-    for (const path of listTaskCgroups()) {
-      const s = /^isolab-([0-9a-z]+)-/.exec(path.split('/').pop() ?? '')?.[1];
-      if (s !== self) out.push({ backend: this.name, kind: 'cgroup', id: path, session: s });
-    }
-    return out;
+    return listOwned(this.name);
   }
 
-  async removeOwned(r: OwnedResource): Promise<void> {
-    if (r.kind === 'process') {
-      try {
-        process.kill(Number(r.id), 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      return;
-    }
-    if (r.kind === 'cgroup') {
-      await removeTaskCgroup({ version: 'cgroup-v1', dirs: [r.id], memoryDir: r.id, cpuDir: r.id });
-    }
+  removeOwned(r: OwnedResource): Promise<void> {
+    return removeOwned(r);
   }
 }
 
@@ -191,19 +175,4 @@ function signalTree(child: ChildProcess, sig: NodeJS.Signals): void {
 
 function killTree(child: ChildProcess): void {
   signalTree(child, 'SIGKILL');
-}
-
-/** Processes whose environment carries the isolab owner variable. */
-export function ownedPids(): { pid: number; session: string }[] {
-  const out: { pid: number; session: string }[] = [];
-  for (const e of allPids()) {
-    try {
-      const env = readFileSync(`/proc/${e}/environ`, 'latin1');
-      const m = new RegExp(`(?:^|\\0)${OWNER_ENV}=([^\\0]+)`).exec(env);
-      if (m) out.push({ pid: e, session: m[1]! });
-    } catch {
-      /* gone or not ours to read */
-    }
-  }
-  return out;
 }

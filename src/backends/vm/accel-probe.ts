@@ -5,6 +5,7 @@ import { domainXml, type Accelerator } from './domain-xml.js';
 import type { VmImage } from './guest-image.js';
 import type { HostFacts } from './host-facts.js';
 import { libvirtMessage, type LibvirtConnection } from './libvirt-connection.js';
+import { makeRunDir } from './paths.js';
 import { SerialLogReader } from './serial-log.js';
 
 /** Environment variable forcing the accelerator (`kvm` or `tcg`) without a probe. */
@@ -25,12 +26,35 @@ export const PROBE_CACHE_TTL_MS = 15 * 60_000;
 /** The kernel line that proves the guest kernel booted all the way to user space. */
 export const PROBE_MARKER = /Run \/init as init process|@isolab-guest/;
 
+/**
+ * When the accelerator may be probed (by booting two tiny VMs): `auto` probes when the on-disk cache
+ * is missing or stale and writes the answer there; `cache-only` never boots nor writes anything and
+ * answers from the cache whatever its age (or says the accelerator was not probed yet), which is
+ * what a plain `isolab doctor` uses; `fresh` always probes.
+ */
+export type ProbePolicy = 'auto' | 'cache-only' | 'fresh';
+
+let policy: ProbePolicy = 'auto';
+
+/** Sets the probe policy of this process (see {@link ProbePolicy}). */
+export function setProbePolicy(p: ProbePolicy): void {
+  policy = p;
+}
+
+/** The probe policy of this process. */
+export function probePolicy(): ProbePolicy {
+  return policy;
+}
+
 /** What the accelerator probe found. */
 export interface AccelResult {
-  /** Accelerator VMs run under. */
+  /** Accelerator VMs run under (`tcg` when not probed yet: the fallback). */
   accelerator: Accelerator;
-  /** What became of KVM: works, hangs (no marker in time), fails (creation error), not-offered, forced (by env). */
-  kvm: 'works' | 'hangs' | 'fails' | 'not-offered' | 'forced';
+  /**
+   * What became of KVM: works, hangs (no marker in time), fails (creation error), not-offered (libvirt
+   * has no kvm domain type, e.g. no /dev/kvm), forced (by env), not-probed (cache-only and no cache).
+   */
+  kvm: 'works' | 'hangs' | 'fails' | 'not-offered' | 'forced' | 'not-probed';
   /** One line: why this accelerator. */
   reason: string;
   /** Wall time of the KVM probe boot (create → marker or timeout → destroyed), ms. */
@@ -39,10 +63,12 @@ export interface AccelResult {
   tcgProbeMs?: number;
   /** True when the TCG boot reached init. */
   tcgWorks?: boolean;
-  /** Where the answer came from. */
-  source: 'probe' | 'cache' | 'env';
+  /** Where the answer came from (`none`: not probed yet). */
+  source: 'probe' | 'cache' | 'env' | 'none';
   /** When the probe ran (ms since epoch). */
   at: number;
+  /** For a cached answer used whatever its age (cache-only): why it may be out of date, if it may be. */
+  stale?: string;
 }
 
 /** Inputs of a probe. */
@@ -55,8 +81,8 @@ export interface ProbeOptions {
   facts: HostFacts;
   /** Folder for the cache file and the probe's serial log. */
   dir: string;
-  /** Domain name prefix for the probe boots, e.g. `isolab-<session>-probe`; `-kvm`/`-tcg` is appended. */
-  name: string;
+  /** Domain name prefix for the probe boots, e.g. `isolab-<session>-probe`; `-kvm`/`-tcg` is appended. Asked for only when a probe boots. */
+  name: string | (() => string);
   /** Session id (metadata). */
   session: string;
   /** Probe timeout (ms). */
@@ -85,15 +111,39 @@ function cachePath(dir: string): string {
   return join(dir, 'accel-cache.json');
 }
 
-/** The cached result for this key, if fresh. */
-export function readProbeCache(dir: string, key: string, now = Date.now()): AccelResult | undefined {
+function readCacheFile(dir: string): CacheFile | undefined {
   try {
     const c = JSON.parse(readFileSync(cachePath(dir), 'utf8')) as CacheFile;
-    if (c.key !== key || now - c.result.at > PROBE_CACHE_TTL_MS || now < c.result.at) return undefined;
-    return { ...c.result, source: 'cache' };
+    return typeof c.key === 'string' && c.result && typeof c.result.at === 'number' ? c : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The cached result for this key, if fresh. */
+export function readProbeCache(dir: string, key: string, now = Date.now()): AccelResult | undefined {
+  const c = readCacheFile(dir);
+  if (!c || c.key !== key || now - c.result.at > PROBE_CACHE_TTL_MS || now < c.result.at) return undefined;
+  return { ...c.result, source: 'cache' };
+}
+
+/** How long ago, in words: `40 s`, `12 min`, `3 h`, `2 d`. */
+export function ageText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/** The cached result whatever its age (cache-only), saying why it may be out of date; undefined when there is none. */
+export function readProbeCacheAnyAge(dir: string, key: string, now = Date.now()): AccelResult | undefined {
+  const c = readCacheFile(dir);
+  if (!c) return undefined;
+  const why: string[] = [];
+  if (c.key !== key) why.push('host kernel, QEMU, libvirt or guest kernel changed since');
+  if (now - c.result.at > PROBE_CACHE_TTL_MS) why.push(`older than the ${PROBE_CACHE_TTL_MS / 60_000} min a probe is trusted`);
+  return { ...c.result, source: 'cache', stale: why.length ? why.join('; ') : undefined };
 }
 
 function writeProbeCache(dir: string, key: string, result: AccelResult): void {
@@ -123,12 +173,19 @@ export async function probeAccelerator(o: ProbeOptions): Promise<AccelResult> {
     return { accelerator: 'tcg', kvm: 'not-offered', reason: 'libvirt offers no kvm domain type', source: 'probe', at };
   }
   const key = probeKey(o);
-  if (!o.fresh) {
+  if (policy === 'cache-only') {
+    return readProbeCacheAnyAge(o.dir, key) ?? {
+      accelerator: 'tcg', kvm: 'not-probed', source: 'none', at,
+      reason: 'not probed yet (isolab doctor --probe boots two tiny VMs to find out; any VM run does too)',
+    };
+  }
+  if (!o.fresh && policy !== 'fresh') {
     const cached = readProbeCache(o.dir, key);
     if (cached) return cached;
   }
   const timeoutMs = o.timeoutMs ?? (Number(process.env[PROBE_TIMEOUT_ENV]) || DEFAULT_PROBE_TIMEOUT_MS);
-  const [kvm, tcg] = await Promise.all([bootProbe(o, 'kvm', timeoutMs), bootProbe(o, 'tcg', TCG_PROBE_TIMEOUT_MS)]);
+  const named: ProbeOptions = { ...o, name: typeof o.name === 'function' ? o.name() : o.name };
+  const [kvm, tcg] = await Promise.all([bootProbe(named, 'kvm', timeoutMs), bootProbe(named, 'tcg', TCG_PROBE_TIMEOUT_MS)]);
   let result: AccelResult;
   if (kvm.ok) {
     result = {
@@ -137,7 +194,7 @@ export async function probeAccelerator(o: ProbeOptions): Promise<AccelResult> {
     };
   } else {
     result = {
-      accelerator: 'tcg', kvm: kvm.created ? 'hangs' : 'fails', source: 'probe', at, probeMs: kvm.probeMs,
+      accelerator: 'tcg', kvm: kvm.created && !kvm.stopped ? 'hangs' : 'fails', source: 'probe', at, probeMs: kvm.probeMs,
       reason: `${kvm.reason}; using TCG`, tcgProbeMs: tcg.probeMs, tcgWorks: tcg.ok,
     };
     if (!tcg.ok) result.reason += ` (but TCG failed too: ${tcg.reason})`;
@@ -158,13 +215,15 @@ export interface BootOutcome {
   probeMs: number;
   /** create returned → marker (ms). */
   markerMs?: number;
+  /** The guest stopped on its own before the marker (crashed, or powered off). */
+  stopped?: boolean;
 }
 
 /** Boots the image's kernel + initramfs under `accel` until the init line appears or `timeoutMs` passes, then destroys it. */
 export async function bootProbe(o: ProbeOptions, accel: Accelerator, timeoutMs: number): Promise<BootOutcome> {
-  const name = `${o.name}-${accel}`;
+  const name = `${typeof o.name === 'function' ? o.name() : o.name}-${accel}`;
   const runDir = join(o.dir, 'run', name);
-  mkdirSync(runDir, { recursive: true });
+  makeRunDir(runDir);
   const serial = join(runDir, 'serial.log');
   const t0 = performance.now();
   let marker = false;
@@ -203,7 +262,7 @@ export async function bootProbe(o: ProbeOptions, accel: Accelerator, timeoutMs: 
     if (marker) return { ok: true, created, reason: 'marker seen', probeMs, markerMs };
     const last = lastLine ? ` (last: ${lastLine.slice(0, 80)})` : ' (no serial output)';
     return {
-      ok: false, created, probeMs,
+      ok: false, created, probeMs, stopped: gone,
       reason: gone
         ? `${accel.toUpperCase()} guest stopped before init${last}`
         : `${accel.toUpperCase()} guest printed no init line within ${timeoutMs} ms${last}`,

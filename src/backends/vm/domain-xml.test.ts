@@ -4,7 +4,7 @@ import { domainXml, guestSize, MIN_GUEST_MEM_MIB, parseMetadata, xmlEscape, type
 const base: DomainSpec = {
   name: 'isolab-abc123-t1', session: 'abc123', taskId: 't1', accelerator: 'tcg', vcpus: 2, memMiB: 256,
   kernel: '/k/vmlinuz', initramfs: '/k/initramfs.cpio.gz', cmdline: 'console=ttyS0 isolab.task=eyJ4IjoxfQ',
-  disks: [{ file: '/s/root.ext4', target: 'vda' }, { file: '/s/in & out.raw', target: 'vdb' }], serialLog: '/s/serial.log',
+  disks: [{ file: '/s/root.ext4', target: 'vda', shared: true }, { file: '/s/in & out.raw', target: 'vdb' }], serialLog: '/s/serial.log',
 };
 
 describe('guestSize', () => {
@@ -33,6 +33,8 @@ describe('domainXml', () => {
     expect(x).toContain("<tb-cache unit='MiB'>16</tb-cache>");
     expect(x.match(/<readonly\/>/g)).toHaveLength(2);
     expect(x).toContain("<source file='/s/in &amp; out.raw'/><target dev='vdb' bus='virtio'/>");
+    expect(x).toContain("<source file='/s/root.ext4'><seclabel model='dac' relabel='no'/></source><target dev='vda' bus='virtio'/><readonly/>");
+    expect(x.match(/<seclabel/g)).toHaveLength(1);
     expect(x).toContain("<serial type='file'><source path='/s/serial.log'/>");
     expect(x).toContain("<rng model='virtio'>");
     expect(x).not.toMatch(/<interface/);

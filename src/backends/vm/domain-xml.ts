@@ -15,6 +15,12 @@ export interface DiskSpec {
   file: string;
   /** Guest device name: vda, vdb, ... */
   target: string;
+  /**
+   * Shared by every VM (the root disk): libvirt must not relabel it (`<seclabel model='dac'
+   * relabel='no'/>`), so it stays root-owned and QEMU, running as an unprivileged user, can only
+   * read it (it is world-readable). Other disks are per-session copies that libvirt may chown to QEMU.
+   */
+  shared?: boolean;
 }
 
 /** Everything that goes into one transient domain's XML. */
@@ -91,7 +97,8 @@ export function domainXml(d: DomainSpec): string {
     .map(
       (k) =>
         `    <disk type='file' device='disk'><driver name='qemu' type='raw'/>` +
-        `<source file='${e(k.file)}'/><target dev='${e(k.target)}' bus='virtio'/><readonly/></disk>\n`,
+        (k.shared ? `<source file='${e(k.file)}'><seclabel model='dac' relabel='no'/></source>` : `<source file='${e(k.file)}'/>`) +
+        `<target dev='${e(k.target)}' bus='virtio'/><readonly/></disk>\n`,
     )
     .join('');
   return (

@@ -22,6 +22,12 @@ export interface VmImage {
   inputDevice: string;
   /** Suggested kernel command line (console, quiet, panic). */
   cmdline: string;
+  /**
+   * sha256 the boot files must have, as the image manifest records them (the kernel's from its
+   * input list; the root disk's and initramfs's from `rootDiskSha256`/`initramfsSha256` when the
+   * builder writes them). Missing ones are recorded on first use (boot-files.ts).
+   */
+  sha256: { rootDisk?: string; kernel?: string; initramfs?: string };
 }
 
 /** Thrown when no guest image with a kernel exists for the current inputs. */
@@ -39,5 +45,15 @@ export async function vmImage(): Promise<VmImage> {
     id: info.id, hash: info.hash, kernel: info.kernel, initramfs: info.initramfs, rootDisk: info.rootDisk,
     startMarker: g.startMarker, endMarker: g.endMarker, taskParam: g.taskParam, inputDevice: g.inputDevice,
     cmdline: g.cmdline || 'console=ttyS0 quiet panic=-1',
+    sha256: {
+      rootDisk: digestField(info, 'rootDiskSha256'),
+      kernel: info.inputs?.find((f) => f.role === 'kernel')?.sha256,
+      initramfs: digestField(info, 'initramfsSha256'),
+    },
   };
+}
+
+function digestField(info: object, key: string): string | undefined {
+  const v = (info as Record<string, unknown>)[key];
+  return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v : undefined;
 }

@@ -45,13 +45,25 @@ export function parseCapabilities(xml: string): Pick<HostFacts, 'domainTypes' | 
   return { domainTypes: [] };
 }
 
+/**
+ * Environment variable that makes isolab act as if libvirt offered only these domain types
+ * (comma-separated, e.g. `qemu`): how a host without /dev/kvm looks, for testing that path on a
+ * host that has one. The domains still run on the real libvirtd.
+ */
+export const DOMAIN_TYPES_ENV = 'ISOLAB_VM_DOMAIN_TYPES';
+
 /** Reads versions and domain types; never throws (problems are listed instead). */
-export async function hostFacts(uri: string): Promise<HostFacts> {
+export async function hostFacts(uri: string, env: NodeJS.ProcessEnv = process.env): Promise<HostFacts> {
   const facts: HostFacts = { domainTypes: [], problems: [] };
   const [ver, caps] = await Promise.allSettled([virsh(uri, ['version']), virsh(uri, ['capabilities'])]);
   if (ver.status === 'fulfilled') Object.assign(facts, parseVersion(ver.value));
   else facts.problems.push(`virsh version: ${(ver.reason as Error).message}`);
   if (caps.status === 'fulfilled') Object.assign(facts, parseCapabilities(caps.value));
   else facts.problems.push(`virsh capabilities: ${(caps.reason as Error).message}`);
+  const only = env[DOMAIN_TYPES_ENV]?.split(',').map((t) => t.trim()).filter(Boolean);
+  if (only?.length) {
+    facts.domainTypes = facts.domainTypes.filter((t) => only.includes(t));
+    facts.problems.push(`domain types limited to ${only.join(',')} by ${DOMAIN_TYPES_ENV}`);
+  }
   return facts;
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Disks are read in 512-byte sectors: copies are padded with zeros up to a multiple of this. */
@@ -45,6 +45,7 @@ export class InputCopies {
       mkdirSync(this.dir, { recursive: true });
       const path = join(this.dir, `${this.prefix}-${++this.seq}.raw`);
       copyFileSync(source, path);
+      chmodSync(path, 0o600);
       const padded = Math.max(SECTOR, Math.ceil(st.size / SECTOR) * SECTOR);
       truncateSync(path, padded);
       e = { path, size: st.size, users: 0 };

@@ -98,7 +98,7 @@ export class LibvirtConnection {
     }
   }
 
-  /** Powers a domain off at once (pulls the plug) and undefines it if it was persistent. Idempotent. */
+  /** Powers a domain off at once (pulls the plug); isolab's domains are transient, so it is then gone. Never undefines. Idempotent. */
   async destroy(name: string): Promise<void> {
     const hv = await this.hypervisor();
     let d: Domain;
@@ -112,11 +112,6 @@ export class LibvirtConnection {
       await hv.domainDestroy(d);
     } catch (err) {
       if (!isNoDomain(err) && !/not running/i.test(libvirtMessage(err))) throw err;
-    }
-    try {
-      await hv.domainUndefine(d);
-    } catch {
-      /* transient domains vanish on destroy */
     }
   }
 

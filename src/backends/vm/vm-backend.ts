@@ -1,22 +1,26 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeTask, type ExecutorTask } from '../../executor/protocol.js';
-import { NAME_PREFIX, session } from '../../session/session.js';
-import { stateDir } from '../../session/state-dir.js';
+import { session } from '../../session/session.js';
 import type {
   Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
 } from '../backend.js';
 import type { BackendDescriptor } from '../descriptor.js';
 import { procUsage } from '../proc.js';
 import { settlesWithin } from '../stop.js';
-import { probeAccelerator, type AccelResult } from './accel-probe.js';
+import { ageText, probeAccelerator, type AccelResult } from './accel-probe.js';
+import { BootFileGuard } from './boot-files.js';
 import { VM_DESCRIPTOR } from './descriptor.js';
-import { domainXml, guestSize, parseMetadata } from './domain-xml.js';
+import { domainXml, guestSize, type DiskSpec } from './domain-xml.js';
 import { vmImage, type VmImage } from './guest-image.js';
 import { hostFacts, type HostFacts } from './host-facts.js';
 import { InputCopies, type InputCopy } from './input-copy.js';
 import { LibvirtConnection, libvirtMessage } from './libvirt-connection.js';
-import { SerialLogReader } from './serial-log.js';
+import { listOwnedVm, removeOwnedVm } from './owned.js';
+import { makeRunDir, vmRunRoot, vmStateDir } from './paths.js';
+import { SERIAL_LOG_MAX_BYTES, SerialLogReader } from './serial-log.js';
+
+export { vmStateDir } from './paths.js';
 
 /** How often the domain's state is polled (ms): after the guest said it is done, and otherwise. */
 export const DOMAIN_POLL_MS = { ending: 50, running: 500 } as const;
@@ -32,21 +36,6 @@ const POWER_DOWN = /reboot: Power down/;
 
 /** Guest kernel lines that mean its OOM killer ran. */
 const GUEST_OOM = /Out of memory: Killed process|oom-kill:/;
-
-/** Per-task and per-session files of the vm backend live here (`<stateDir>/vm`). */
-export function vmStateDir(): string {
-  return join(stateDir(), 'vm');
-}
-
-/** Folder of per-task run folders and input copies. */
-function runRoot(): string {
-  return join(vmStateDir(), 'run');
-}
-
-/** The session id in an `isolab-<session>-...` name. */
-function sessionOf(name: string): string | undefined {
-  return /^isolab-([0-9A-Za-z_.]+?)-/.exec(name)?.[1];
-}
 
 /** The vm backend's state for one task (the domain, its files and what the monitor learnt). */
 export interface VmState {
@@ -90,6 +79,8 @@ export interface VmState {
   removeCleanup: () => void;
   /** Per-task files removed. */
   filesRemoved: boolean;
+  /** Set when the guest wrote more serial output than the cap (bytes read). */
+  overflowBytes?: number;
 }
 
 /**
@@ -105,6 +96,7 @@ export class VmBackend implements Backend<VmState> {
   private accel?: Promise<AccelResult>;
   private copies?: InputCopies;
   private imagePromise?: Promise<VmImage>;
+  private readonly bootFiles = new BootFileGuard(join(vmStateDir(), 'digests'));
 
   constructor(uri?: string) {
     this.conn = new LibvirtConnection(uri);
@@ -147,7 +139,7 @@ export class VmBackend implements Backend<VmState> {
       this.accel = (async () => {
         const [image, facts] = await Promise.all([this.image(), this.hostFacts()]);
         return probeAccelerator({
-          conn: this.conn, image, facts, dir: vmStateDir(), name: sess.name(`probe-${Date.now().toString(36)}`),
+          conn: this.conn, image, facts, dir: vmStateDir(), name: () => sess.name(`probe-${Date.now().toString(36)}`),
           session: sess.id, fresh,
         });
       })();
@@ -181,17 +173,23 @@ export class VmBackend implements Backend<VmState> {
       }
       attributes['vm.image'] = image.id;
       const a = await this.accelerator();
-      attributes['vm.accelerator'] = a.accelerator;
+      attributes['vm.accelerator'] = a.kvm === 'not-probed' ? 'unknown' : a.accelerator;
       attributes['vm.accelerator.kvm'] = a.kvm;
       attributes['vm.accelerator.reason'] = a.reason;
       attributes['vm.accelerator.source'] = a.source;
+      if (a.source === 'cache') attributes['vm.accelerator.age'] = ageText(Date.now() - a.at);
+      if (a.stale) attributes['vm.accelerator.stale'] = a.stale;
       if (a.probeMs !== undefined) attributes['vm.accelerator.probeMs'] = String(a.probeMs);
       if (a.tcgProbeMs !== undefined) attributes['vm.accelerator.tcgProbeMs'] = String(a.tcgProbeMs);
       if (a.accelerator === 'tcg' && a.tcgWorks === false) {
         return { health: 'unhealthy', description: `KVM does not work and TCG did not boot either: ${a.reason}`, attributes };
       }
       const versions = [facts.libvirtVersion && `libvirt ${facts.libvirtVersion}`, facts.hypervisor].filter(Boolean).join(', ');
-      return { health: 'healthy', description: `${versions || 'libvirt'}; accelerator ${a.accelerator} (${a.reason})`, attributes };
+      const accel =
+        a.kvm === 'not-probed' ? `accelerator ${a.reason}`
+        : a.source === 'cache' ? `accelerator ${a.accelerator} (${a.reason}; probed ${ageText(Date.now() - a.at)} ago${a.stale ? `, may be stale: ${a.stale}` : ''})`
+        : `accelerator ${a.accelerator} (${a.reason})`;
+      return { health: 'healthy', description: `${versions || 'libvirt'}; ${accel}`, attributes };
     } catch (err) {
       return { health: 'unhealthy', description: libvirtMessage(err), attributes };
     }
@@ -200,7 +198,7 @@ export class VmBackend implements Backend<VmState> {
   private inputCopies(): InputCopies {
     if (!this.copies) {
       const sess = session();
-      const copies = new InputCopies(runRoot(), sess.name('input'));
+      const copies = new InputCopies(vmRunRoot(), sess.name('input'));
       sess.defer('vm input copies', () => copies.clear());
       this.copies = copies;
     }
@@ -211,9 +209,10 @@ export class VmBackend implements Backend<VmState> {
     signal?.throwIfAborted();
     const sess = session();
     const [image, accel] = await Promise.all([this.image(), this.accelerator()]);
+    await this.bootFiles.check(image);
     signal?.throwIfAborted();
     const name = sess.name(spec.taskId);
-    const runDir = join(runRoot(), name);
+    const runDir = join(vmRunRoot(), name);
     const size = guestSize(spec.resources);
     const limits: LimitsEnforced = {
       cpus: true,
@@ -244,10 +243,10 @@ export class VmBackend implements Backend<VmState> {
     };
     st.removeCleanup = sess.defer(`vm domain ${name}`, () => this.destroy(handle));
     try {
-      mkdirSync(runDir, { recursive: true });
+      makeRunDir(runDir);
       const serialLog = join(runDir, 'serial.log');
       const task: ExecutorTask = { ...spec.executor };
-      const disks = [{ file: image.rootDisk, target: 'vda' }];
+      const disks: DiskSpec[] = [{ file: image.rootDisk, target: 'vda', shared: true }];
       if (task.input !== undefined) {
         st.input = this.inputCopies().acquire(task.input);
         disks.push({ file: st.input.path, target: 'vdb' });
@@ -260,7 +259,13 @@ export class VmBackend implements Backend<VmState> {
         name, session: sess.id, taskId: spec.taskId, accelerator: accel.accelerator, vcpus: size.vcpus, memMiB: size.memMiB,
         cpuQuota: size.cpuQuota, kernel: image.kernel, initramfs: image.initramfs, cmdline, disks, serialLog,
       });
-      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle));
+      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle), {
+        onOverflow: (bytes) => {
+          st.overflowBytes = bytes;
+          void this.conn.destroy(name).catch(() => {});
+          st.wake?.();
+        },
+      });
       sink.phase('create', now());
       st.creating = this.conn.createXml(xml);
       await st.creating;
@@ -318,7 +323,7 @@ export class VmBackend implements Backend<VmState> {
   private async monitor(st: VmState, sink: TaskSink): Promise<void> {
     let errors = 0;
     while (!st.gone) {
-      const ms = st.ending || st.timedOut || st.stopped ? DOMAIN_POLL_MS.ending : DOMAIN_POLL_MS.running;
+      const ms = st.ending || st.timedOut || st.stopped || st.overflowBytes !== undefined ? DOMAIN_POLL_MS.ending : DOMAIN_POLL_MS.running;
       await new Promise<void>((r) => {
         const t = setTimeout(r, ms);
         st.wake = () => {
@@ -350,6 +355,9 @@ export class VmBackend implements Backend<VmState> {
 
   private exitResult(st: VmState): ExitResult {
     const last = st.lastLine ? ` (last console line: ${st.lastLine.slice(0, 120)})` : '';
+    if (st.overflowBytes !== undefined) {
+      return { exitCode: null, signal: 'SIGKILL', timedOut: false, oomKilled: st.oom, message: `domain destroyed: more than ${SERIAL_LOG_MAX_BYTES / 2 ** 20} MiB of serial output` };
+    }
     if (st.timedOut) return { exitCode: null, signal: 'SIGKILL', timedOut: true, oomKilled: st.oom, message: 'domain destroyed at its timeout' };
     if (st.stopped) return { exitCode: st.rc ?? null, signal: st.rc === undefined ? 'SIGKILL' : undefined, timedOut: false, message: 'domain destroyed on request' };
     if (st.rc !== undefined) return { exitCode: st.rc, timedOut: false, oomKilled: st.oom };
@@ -402,42 +410,12 @@ export class VmBackend implements Backend<VmState> {
     return info ? { memoryBytes: info.memory * 1024, cpuMs: info.cpuTime / 1e6, pids: [] } : { pids: [] };
   }
 
-  async listOwned(): Promise<OwnedResource[]> {
-    const self = session().id;
-    const out: OwnedResource[] = [];
-    let names: string[] = [];
-    try {
-      names = await this.conn.domainNames();
-    } catch {
-      /* libvirt not reachable: only files */
-    }
-    for (const n of names) {
-      if (!n.startsWith(NAME_PREFIX)) continue;
-      let s = sessionOf(n);
-      const xml = await this.conn.xml(n).catch(() => undefined);
-      if (xml) s = parseMetadata(xml).session ?? s;
-      if (s !== self) out.push({ backend: this.name, kind: 'domain', id: n, session: s });
-    }
-    let files: string[] = [];
-    try {
-      files = readdirSync(runRoot());
-    } catch {
-      /* none */
-    }
-    for (const f of files) {
-      if (!f.startsWith(NAME_PREFIX)) continue;
-      const s = sessionOf(f);
-      if (s !== self) out.push({ backend: this.name, kind: 'file', id: join(runRoot(), f), session: s });
-    }
-    return out;
+  listOwned(): Promise<OwnedResource[]> {
+    return listOwnedVm(this.conn, this.name);
   }
 
-  async removeOwned(r: OwnedResource): Promise<void> {
-    if (r.kind === 'domain') {
-      await this.conn.destroy(r.id);
-      return;
-    }
-    if (r.kind === 'file' && r.id.startsWith(runRoot() + '/')) rmSync(r.id, { recursive: true, force: true });
+  removeOwned(r: OwnedResource): Promise<void> {
+    return removeOwnedVm(this.conn, r);
   }
 }
 

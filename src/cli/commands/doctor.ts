@@ -3,15 +3,19 @@ import { BOUNDARY_LABELS, KIND_LABELS, resolveDescriptor, type BackendDescriptor
 import { registry } from '../../backends/registry.js';
 import { flag, parseFlags, type Command } from '../command.js';
 
-const HELP = `Usage: isolab doctor [--json]
+const HELP = `Usage: isolab doctor [--json] [--probe]
 
 Fingerprints every backend, along the isolation spectrum, and says which are usable, and why not:
 what each is (kind, boundary, engine and runtime with versions), then its attributes. Variants the
 host seems to offer (docker:RUNTIME for another OCI runtime, e.g. docker:crun) are listed after.
-Exit status 0 when at least the process backend is usable, else 1.
+Read-only: it boots nothing and writes nothing. The VM accelerator (KVM or TCG) is shown from the
+answer cached by the last probe, with its age (and why it may be stale); without one it says the
+accelerator is not probed yet. Exit status 0 when at least the process backend is usable, else 1.
 
 Options:
   --json       print one JSON object keyed by backend: health, description, attributes, descriptor
+  --probe      probe the VM accelerator now: boots a tiny KVM and a tiny TCG guest (about
+               10-30 s), and caches the answer in the state folder
   -h, --help   show this help`;
 
 /** One doctor entry: a backend or variant, its fingerprint, and its descriptor resolved from it. */
@@ -30,10 +34,12 @@ function whatItIs(d: BackendDescriptor): string {
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'fingerprint every backend: what it is, usable or not, and why',
+  summary: 'fingerprint every backend: what it is, usable or not, and why (read-only; --probe probes the VM accelerator)',
   help: HELP,
   async run(argv) {
-    const p = parseFlags(argv, { json: { type: 'boolean' } });
+    const p = parseFlags(argv, { json: { type: 'boolean' }, probe: { type: 'boolean' } });
+    const { setProbePolicy } = await import('../../backends/vm/accel-probe.js');
+    setProbePolicy(flag(p, 'probe') ? 'fresh' : 'cache-only');
     const names = [...registry.names(), ...(await registry.variants())];
     const entries: Entry[] = await Promise.all(names.map(async (name) => {
       const fp = await registry.fingerprint(name);
