@@ -83,6 +83,6 @@ describe('isolab report and compare', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# isolab: two runs compared/);
     expect(r.stdout).toContain('**Gate: pass.**');
-    expect(r.stdout).toMatch(/\| startup +\| vm +\| +\| total: offer → cleaned up +\| ms +\| +[\d.]+ .*\| +[\d.]+ .*\| +1\.00× \| unchanged +\|/);
+    expect(r.stdout).toMatch(/\| startup +\| vm +\| warm +\| total: offer → cleaned up +\| ms +\| +[\d.]+ .*\| +[\d.]+ .*\| +1\.00× \| unchanged +\|/);
   });
 });

@@ -39,7 +39,7 @@ describe('isolab compare as a regression gate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^# isolab: two runs compared/);
     expect(r.stdout).toContain('**Gate: FAIL.**');
-    expect(r.stdout).toMatch(/\| startup +\| docker +\| +\| offer → executor ready .*\| regression +\|/);
+    expect(r.stdout).toMatch(/\| startup +\| docker +\| warm +\| requested → executor ready \(start-up\) .*\| regression +\|/);
     expect(r.stderr).toBe('');
   });
 
