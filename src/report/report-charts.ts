@@ -200,9 +200,10 @@ function throughputCharts(res: ResultsFile): ChartJob[] {
       const hj = r.runs.find((x) => x.ok && x.timeline.length > 0);
       if (hj) {
         hostN += hj.timeline.length;
+        const m0 = hj.timeline[0]!.memUsedBytes;
         for (const s of hj.timeline) {
           host.push({ panel: 'host CPU busy (% of all cores)', series: `P=${p}`, t: s.t, value: s.cpuPct });
-          host.push({ panel: 'host memory in use (MiB)', series: `P=${p}`, t: s.t, value: s.memUsedBytes / MIB });
+          host.push({ panel: 'host memory in use, above the job\'s first sample (MiB)', series: `P=${p}`, t: s.t, value: (s.memUsedBytes - m0) / MIB });
         }
       }
     }

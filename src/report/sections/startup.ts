@@ -4,7 +4,7 @@ import { nounOf } from '../backends.js';
 import { MIB, ms, scaleSummary, STAT_ALIGN, STAT_HEADERS, statCells, statusReason, withInterval } from '../format.js';
 import { blocks, bulletList, fmt, heading, missing, MISSING, table, type Cell } from '../markdown.js';
 import type { ChartJob } from '../report-charts.js';
-import { chartBlock, chartsMatching } from './charts-block.js';
+import { chartBlock } from './charts-block.js';
 
 function runsLine(res: ResultsFile, r: StartupResult): string {
   const by = (k: string): number => r.samples.filter((s) => s.start === k).length;
@@ -75,6 +75,5 @@ export function startupSection(res: ResultsFile, charts: readonly ChartJob[]): s
         chartBlock(charts, 'startup-series.svg', 'no launch series'))
       : '',
     phaseRows.length > 0 ? blocks('Backend-specific marks, as offsets from the offer (ms, warm runs):', table(['backend', 'mark', '', ...STAT_HEADERS], phaseRows, ['l', 'l', 'l', ...STAT_ALIGN])) : '',
-    chartsMatching(charts, /^startup-task-/),
   );
 }
