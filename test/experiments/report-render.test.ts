@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readResults } from '../../src/experiments/results-store.js';
 import { RESULTS_SCHEMA, type ResultsFile, type StartupMetric } from '../../src/experiments/types.js';
 import { compareMarkdown } from '../../src/report/compare.js';
 import { caveats } from '../../src/report/caveats.js';
@@ -11,7 +12,7 @@ import { headlines, summaryLines } from '../../src/report/summary.js';
 import { summarize } from '../../src/stats/summary.js';
 import { intervalsOf, STARTUP_METRICS } from '../../src/experiments/intervals.js';
 import { buildFixture, writeFixture } from './fixtures/build-fixture.js';
-import { tableRows } from './helpers.js';
+import { tableRows, tempDir } from './helpers.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'results.json');
 
@@ -185,6 +186,24 @@ describe('report rendering', () => {
     expect(refs).not.toContain('161 ms');
     expect(refs).not.toMatch(/MAD|p90|N ≥ 20/);
     expect(md.slice(0, md.indexOf('## Published references'))).not.toContain('290.8');
+  });
+});
+
+describe('results.json versions', () => {
+  it('reads a version-1 file (no descriptors) as the current version, with this build\'s descriptors resolved from its attributes', () => {
+    const v1 = fixture() as unknown as { schema: string; backends: Record<string, unknown>[] };
+    v1.schema = 'isolab-results/1';
+    for (const b of v1.backends) delete b.descriptor;
+    v1.backends.push({ name: 'jail', registered: false, health: 'undetected', description: 'gone', attributes: {}, accelerator: 'none', usable: false });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(v1));
+    const res = readResults(dir);
+    expect(res.schema).toBe(RESULTS_SCHEMA);
+    expect(res.backends.map((b) => b.descriptor?.kind ?? null)).toEqual(['process', 'container', 'sandbox', 'vm', null]);
+    expect(res.backends[2]!.descriptor!.runtime).toMatchObject({ name: 'runsc', version: '0.0~20221219.0', detail: 'ptrace' });
+    const md = renderMarkdown(res);
+    expect(md).toContain('| jail ');
+    expect(md).toContain('jail was not measured at all (undetected: gone)');
   });
 });
 
