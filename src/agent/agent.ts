@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Backend, ExitResult, LimitsEnforced, TaskHandle } from '../backends/backend.js';
+import type { Backend, ExitResult, LimitsEnforced, TaskHandle, TaskUsage } from '../backends/backend.js';
 import { decodeMessage, type ExecutorTask, type ReadyMessage, type ResultMessage } from '../executor/protocol.js';
 import type { Master } from '../master/master.js';
 import type { Resources } from '../master/resources.js';
 import type { TaskState } from '../master/task-state.js';
 import type { AgentDriver, AgentInfo, LaunchedTask, TaskStatus } from '../master/types.js';
+import { outcomeAtWorkDone, readUsage, snapshot, WorkDoneSignal, type TaskEndListener } from './task-end.js';
+
+export type { TaskEnd, TaskEndListener } from './task-end.js';
 
 /** What an agent attaches to a task's terminal status update. */
 export interface TaskResultData {
@@ -18,8 +21,14 @@ export interface TaskResultData {
   limits?: LimitsEnforced;
   /** Backend facts, e.g. the accelerator. */
   attributes: Record<string, string>;
-  /** Clock times (ms) of each phase: offered, accepted, started, ready, firstResult, exited, cleaned, plus backend-specific ones. */
+  /**
+   * Clock times (ms) of each phase (src/backends/phases.ts): offered, accepted, requested, created,
+   * running, ready, firstResult, workDone, exited, cleaned, plus backend-specific ones. A status
+   * update sent at workDone carries the phases up to there; the task-end record has them all.
+   */
   phases: Record<string, number>;
+  /** The isolation layer's accounting of the instance (task-end record only: read after exit). */
+  usage?: TaskUsage;
   /** How the instance ended. */
   exit?: ExitResult;
   /** The executor's ready message. */
@@ -43,12 +52,19 @@ export class LocalAgent implements AgentDriver {
   private connected = true;
   private removed = false;
   private held: TaskStatus[] = [];
+  private readonly endListeners = new Set<TaskEndListener>();
 
   constructor(
     private readonly master: Master,
     private readonly backends: Map<string, Backend>,
     private readonly signal?: AbortSignal,
   ) {}
+
+  /** Calls `l` with each task's complete record (phases to `cleaned`, exit, usage) after its teardown; returns the unsubscribe. */
+  onTaskEnd(l: TaskEndListener): () => void {
+    this.endListeners.add(l);
+    return () => this.endListeners.delete(l);
+  }
 
   /** Registers with the master. */
   register(info: Omit<AgentInfo, 'backends'>, id?: string): string {
@@ -124,8 +140,9 @@ export class LocalAgent implements AgentDriver {
     const clock = this.master.clock;
     const data: TaskResultData = {
       backend: task.backend, requested: task.resources, attributes: {},
-      phases: { offered: task.offeredAt, accepted: task.acceptedAt },
+      phases: { offered: task.offeredAt, accepted: task.acceptedAt, requested: clock.now() },
     };
+    const workDone = new WorkDoneSignal();
     const backend = this.backends.get(task.backend);
     if (!backend) {
       this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
@@ -144,6 +161,9 @@ export class LocalAgent implements AgentDriver {
           data.phases.firstResult ??= clock.now();
         } else if (m.type === 'error') {
           data.error = m.message;
+          workDone.stamp(data, clock.now());
+        } else if (m.type === 'done') {
+          workDone.stamp(data, clock.now());
         }
       },
       phase: (name: string, at: number) => {
@@ -166,28 +186,44 @@ export class LocalAgent implements AgentDriver {
     data.instanceId = handle.instanceId;
     data.limits = handle.limits;
     data.attributes = handle.attributes;
-    data.phases.started ??= clock.now();
+    data.phases.running ??= clock.now();
     if (r.killRequested) void backend.stop(handle, 2000).catch(() => {});
     this.update(task, 'running');
-    let exit: ExitResult;
-    try {
-      exit = await backend.wait(handle);
-    } catch (err) {
-      exit = { exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err) };
+    const exited = backend.wait(handle).catch((err: unknown): ExitResult => ({
+      exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err),
+    }));
+    let reported: TaskState | undefined;
+    if ((await Promise.race([workDone.reached, exited.then(() => 'exited' as const)])) === 'workDone' && !r.killRequested) {
+      const o = outcomeAtWorkDone(task, data);
+      reported = o.state;
+      this.update(task, o.state, o.message, snapshot(data));
     }
+    const exit = await exited;
     data.exit = exit;
-    data.phases.exited = clock.now();
+    data.phases.exited ??= clock.now();
+    data.usage = await readUsage(backend, handle);
     try {
       await backend.destroy(handle);
       data.phases.cleaned = clock.now();
     } catch (err) {
       data.error ??= `cleanup failed: ${err instanceof Error ? err.message : String(err)}`;
     }
-    const wanted = (task.payload as ExecutorTask | undefined)?.mode === 'wordcount';
-    if (r.killRequested) this.update(task, 'killed', 'killed on request', data);
-    else if (exit.timedOut) this.update(task, 'failed', `timed out after ${task.timeoutMs} ms`, data);
-    else if (exit.exitCode === 0 && (!wanted || data.result)) this.update(task, 'finished', undefined, data);
-    else this.update(task, 'failed', describeFailure(exit, data), data);
+    if (reported === undefined) {
+      const wanted = (task.payload as ExecutorTask | undefined)?.mode === 'wordcount';
+      if (r.killRequested) reported = 'killed';
+      else if (exit.timedOut) reported = 'failed';
+      else reported = exit.exitCode === 0 && (!wanted || data.result) ? 'finished' : 'failed';
+      const message = reported === 'killed' ? 'killed on request' : exit.timedOut ? `timed out after ${task.timeoutMs} ms`
+        : reported === 'failed' ? describeFailure(exit, data) : undefined;
+      this.update(task, reported, message, data);
+    }
+    for (const l of this.endListeners) {
+      try {
+        l({ task, state: reported, data });
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
   }
 }
 

@@ -39,11 +39,15 @@ export interface LimitsEnforced {
   how: string;
 }
 
-/** Receives an executor's output and the backend's start-up phases while a task runs. */
+/** Receives an executor's output and the backend's phases while a task runs. */
 export interface TaskSink {
   /** One line the executor wrote on its output stream, without the line ending. */
   line(text: string): void;
-  /** A start-up phase reached, with the clock time (ms since epoch, performance-based). */
+  /**
+   * A phase reached, with the clock time (ms since epoch, performance-based): the standard
+   * `created`, `running` and `exited` at the points `src/backends/phases.ts` defines, or an extra
+   * backend-specific mark. The first stamp of a name counts.
+   */
   phase(name: string, at: number): void;
 }
 
@@ -87,6 +91,86 @@ export interface TaskStats {
   pids?: number[];
 }
 
+/** The figures of a task's own resource accounting. */
+export type UsageField = 'cpuSeconds' | 'peakMemoryBytes' | 'readyMemoryBytes' | 'readBytes' | 'blockReadBytes';
+
+/** One reading of an instance's own counters while it runs (a per-task timeline point). */
+export interface UsagePoint {
+  /** Clock time of the reading (ms since epoch, the phases' clock). */
+  at: number;
+  /** CPU time used so far, user + system (s); null when unreadable. */
+  cpuSeconds: number | null;
+  /** Memory in use now (bytes): the cgroup's usage, or the VMM's resident set; null when unreadable. */
+  memoryBytes: number | null;
+}
+
+/** The executor's own view of its usage from inside the instance (node's process.resourceUsage at its last line). */
+export interface GuestUsage {
+  /** User + system CPU time of the executor process as its kernel (host, Sentry or guest kernel) counts it (s). */
+  cpuSeconds: number;
+  /** Its peak resident set (bytes), as its kernel counts it. */
+  peakMemoryBytes: number;
+}
+
+/**
+ * A task's resource use, accounted by the isolation layer itself: the task's cgroup for a process,
+ * the container's cgroup for docker and gvisor (sandbox and gofer included), the QEMU process for a
+ * VM. Read by `Backend.usage` after the instance exited and before it is destroyed. A figure the
+ * backend cannot measure is null, with the reason in `missing`.
+ */
+export interface TaskUsage {
+  /** CPU time of the instance, user + system (s). */
+  cpuSeconds: number | null;
+  /** User part (s), when the source splits it. */
+  cpuUserSeconds: number | null;
+  /** System part (s), when the source splits it. */
+  cpuSystemSeconds: number | null;
+  /** Peak memory of the instance (bytes): the cgroup's high-water mark, or the VMM's peak resident set (VmHWM). */
+  peakMemoryBytes: number | null;
+  /** Memory of the instance when its executor said ready (bytes): the baseline before the task's work. */
+  readyMemoryBytes: number | null;
+  /** Bytes the instance's host processes read through system calls (rchar of /proc/<pid>/io), at the executor's last line. */
+  readBytes: number | null;
+  /** Bytes read from block devices by the instance's cgroup (page-cache misses only). */
+  blockReadBytes: number | null;
+  /** How each figure was measured, e.g. `cgroup-v1 cpuacct.usage`, `/proc/<qemu pid>/status VmHWM`. */
+  sources: Partial<Record<UsageField, string>>;
+  /** Why a figure is null. */
+  missing: Partial<Record<UsageField, string>>;
+  /**
+   * For figures read by polling (a VM's QEMU process is gone once it exits): ms from the last
+   * reading to `exited`, i.e. how much of the end the figure may miss; null when read after exit.
+   */
+  lagMs: number | null;
+  /** The executor's own view from inside, when its last message carried one. */
+  guest: GuestUsage | null;
+  /** Readings while the task ran (about 10 per second; thinned to at most 600). */
+  timeline: UsagePoint[];
+}
+
+/** A usage record for a backend that measures nothing, with the reason for every figure. */
+export function unmeasuredUsage(reason: string): TaskUsage {
+  return {
+    cpuSeconds: null, cpuUserSeconds: null, cpuSystemSeconds: null, peakMemoryBytes: null, readyMemoryBytes: null, readBytes: null,
+    blockReadBytes: null, sources: {}, lagMs: null, guest: null, timeline: [],
+    missing: { cpuSeconds: reason, peakMemoryBytes: reason, readyMemoryBytes: reason, readBytes: reason, blockReadBytes: reason },
+  };
+}
+
+/** The same kind of instance started by the plain, independent tool, for a cross-check of isolab's own figure. */
+export interface PlainCommand {
+  /** The command (argv[0] is the program): `docker run ...`, `qemu-system-x86_64 ...`. */
+  argv: string[];
+  /** Text of the stdout line that marks the point compared (the executor's ready line, the guest's init marker). */
+  marker: string;
+  /** The phase isolab stamps at that point; the cross-check compares requested → it with spawn → marker. */
+  isolabPhase: string;
+  /** What is compared, in words. */
+  what: string;
+  /** Ends the instance and removes what it left (a container, temp files); never throws. */
+  stop: () => Promise<void>;
+}
+
 /** A resource left behind by some isolab session, found by the reaper. */
 export interface OwnedResource {
   /** Backend that owns it. */
@@ -122,6 +206,18 @@ export interface Backend<S = unknown> {
   destroy(handle: TaskHandle<S>): Promise<void>;
   /** Current usage. */
   stats(handle: TaskHandle<S>): Promise<TaskStats>;
+  /**
+   * The task's own resource accounting (CPU-seconds, peak memory, bytes read, a per-task timeline),
+   * from the isolation layer. Call after `wait` resolved and before `destroy`; never throws (what
+   * cannot be measured is null with the reason).
+   */
+  usage(handle: TaskHandle<S>): Promise<TaskUsage>;
+  /**
+   * Optional: the command that starts the same instance with the plain tool and no isolab code in
+   * between (`docker run`, a bare `qemu-system-x86_64` with the same kernel, initramfs, disk and
+   * accelerator), for the cross-checks; undefined when there is no such tool for this backend.
+   */
+  plainCommand?(spec: TaskSpec): Promise<PlainCommand | undefined>;
   /** Everything this backend finds that an isolab session created. */
   listOwned(): Promise<OwnedResource[]>;
   /** Removes one owned resource found by listOwned. */

@@ -1,9 +1,15 @@
 import { countFileRange } from '../workload/count.js';
 import { encodeTable } from '../workload/counts.js';
-import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask } from './protocol.js';
+import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask, type ExecutorUsage } from './protocol.js';
 
 function emit(m: ExecutorMessage): void {
   process.stdout.write(encodeMessage(m) + '\n');
+}
+
+/** The executor's own usage (node's process.resourceUsage: getrusage of this process). */
+function ownUsage(): ExecutorUsage {
+  const u = process.resourceUsage();
+  return { cpuUserMs: Math.round(u.userCPUTime / 100) / 10, cpuSystemMs: Math.round(u.systemCPUTime / 100) / 10, maxRssBytes: u.maxRSS * 1024 };
 }
 
 async function run(task: ExecutorTask): Promise<void> {
@@ -18,7 +24,7 @@ async function run(task: ExecutorTask): Promise<void> {
         type: 'result', taskId: task.taskId, words: table.total, distinct: table.distinct,
         bytes: Math.max(0, task.end - task.start), countMs: Math.round(countMs * 1000) / 1000, counts: encodeTable(table),
       });
-      emit({ type: 'done', taskId: task.taskId });
+      emit({ type: 'done', taskId: task.taskId, usage: ownUsage() });
       return;
     }
     case 'idle':
@@ -31,7 +37,7 @@ async function run(task: ExecutorTask): Promise<void> {
         process.once('SIGTERM', end);
         process.once('SIGINT', end);
       });
-      emit({ type: 'done', taskId: task.taskId });
+      emit({ type: 'done', taskId: task.taskId, usage: ownUsage() });
       return;
     case 'hang':
       await new Promise<void>(() => setInterval(() => {}, 1 << 30));

@@ -56,12 +56,24 @@ export interface ErrorMessage {
   message: string;
 }
 
+/** The executor's own usage, as its kernel (the host's, gVisor's Sentry or the guest's) counts it. */
+export interface ExecutorUsage {
+  /** User CPU time of the executor process (ms). */
+  cpuUserMs: number;
+  /** System CPU time (ms). */
+  cpuSystemMs: number;
+  /** Peak resident set (bytes). */
+  maxRssBytes: number;
+}
+
 /** The executor is done and about to exit 0. */
 export interface DoneMessage {
   /** Message kind. */
   type: 'done';
   /** Task id. */
   taskId: string;
+  /** Its own usage (node's process.resourceUsage), for the guest's view of a task's accounting. */
+  usage?: ExecutorUsage;
 }
 
 /** Any executor message. */

@@ -2,7 +2,11 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { join } from 'node:path';
 import { resolveDescriptor, type BackendDescriptor } from '../backends/descriptor.js';
 import { registry } from '../backends/registry.js';
-import { RESULTS_SCHEMA, type BackendInfo, type ResultsFile, type RunStatus } from './types.js';
+import { summarizeStep } from './density.js';
+import { startupDurations, summarizeStartup } from './startup.js';
+import { renameLegacyPhases } from './task-record.js';
+import { computeSpeedups, summarizeThroughput } from './throughput.js';
+import { RESULTS_SCHEMA, type BackendInfo, type DensityResult, type LaunchRound, type ResultsFile, type RunStatus } from './types.js';
 
 /** File name of the raw results in a run's folder. */
 export const RESULTS_FILE = 'results.json';
@@ -73,8 +77,60 @@ export function readResults(pathOrDir: string): ResultsFile {
   } catch {
     throw new Error(`${path}: not valid JSON`);
   }
-  if (data && (data.schema as string) === RESULTS_SCHEMA_V1) return upgradeV1(data);
+  if (data && (data.schema as string) === RESULTS_SCHEMA_V1) return upgradeV2(upgradeV1(data));
+  if (data && (data.schema as string) === RESULTS_SCHEMA_V2) return upgradeV2(data);
   if (!data || data.schema !== RESULTS_SCHEMA) throw new Error(`${path}: not an isolab results file (schema ${RESULTS_SCHEMA})`);
+  return data;
+}
+
+/** The schema before one set of phases, per-task usage and order-statistic intervals. */
+export const RESULTS_SCHEMA_V2 = 'isolab-results/2';
+
+/** A schema-2 density step (one serial and one parallel launch). */
+interface StepV2 {
+  k: number;
+  serial?: LaunchRound;
+  parallel?: LaunchRound | null;
+}
+
+/**
+ * A version-2 results file as version 3: phases renamed to the standard ones (`started` → `running`),
+ * start-up intervals and every statistic recomputed from the raw samples (order-statistic intervals),
+ * warm-up runs kept apart as `first` runs, density's serial and parallel launches as two rounds,
+ * throughput speed-ups computed; no per-task usage (not recorded before schema 3).
+ */
+export function upgradeV2(data: ResultsFile): ResultsFile {
+  for (const r of data.startup) {
+    for (const smp of r.samples) {
+      smp.phases = renameLegacyPhases(smp.phases);
+      smp.durations = startupDurations(smp.phases);
+      smp.start ??= smp.warmup ? 'first' : 'warm';
+    }
+    r.series ??= [];
+    summarizeStartup(r);
+  }
+  for (const r of data.density as (DensityResult & { steps: (StepV2 & Partial<DensityResult['steps'][number]>)[] })[]) {
+    for (const st of r.steps) {
+      if (!st.rounds) st.rounds = [st.serial, st.parallel].filter((x): x is LaunchRound => Boolean(x));
+      delete st.serial;
+      delete st.parallel;
+      st.summary = summarizeStep(st.rounds);
+    }
+    r.roundsPerStep ??= 2;
+    r.timeBudgetSeconds ??= null;
+    r.kReached ??= Math.max(0, ...r.steps.filter((st) => st.rounds!.every((x) => x.ready === st.k)).map((st) => st.k));
+    r.stopKind ??= r.status === 'skipped' ? 'skipped' : /budget/.test(r.stopReason) ? 'memory-budget' : /fail/.test(r.stopReason) ? 'failure'
+      : /all .* steps done/.test(r.stopReason) ? 'last-step' : 'interrupted';
+  }
+  for (const r of data.throughput) {
+    r.role ??= 'both';
+    summarizeThroughput(r);
+  }
+  computeSpeedups(data.throughput);
+  data.fits ??= [];
+  data.crossChecks ??= [];
+  data.plan ??= null;
+  data.schema = RESULTS_SCHEMA;
   return data;
 }
 

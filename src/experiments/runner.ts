@@ -1,22 +1,25 @@
 import { join } from 'node:path';
 import { detectHostResources } from '../agent/host-resources.js';
 import type { Backend } from '../backends/backend.js';
-import type { Priors } from '../backends/descriptor.js';
 import type { Resources } from '../master/resources.js';
 import { session } from '../session/session.js';
 import { writeCorpus } from '../workload/corpus.js';
 import { inspectBackends, registrySource, type BackendSource } from './backends.js';
 import type { ExperimentContext, InputFile } from './context.js';
+import { CROSS_CHECK_RUNS, emulated, planLines, planRun, planUnits } from './plan.js';
+import { plainCrossCheck } from './cross-checks.js';
 import { runDensity } from './density.js';
 import { collectEnvironment, environmentRef } from './environment.js';
-import { Progress, type WorkUnit } from './progress.js';
+import { Progress } from './progress.js';
 import { ResultsStore } from './results-store.js';
 import { measureSamplerCost } from './sampler.js';
 import { densityStepsFor } from './settings.js';
 import { runStartup } from './startup.js';
-import { runThroughput } from './throughput.js';
-import { RESULTS_SCHEMA, type BackendInfo, type ResultsFile, type RunSettings } from './types.js';
+import { fitBackend, runThroughput, throughputConfigs } from './throughput.js';
+import { RESULTS_SCHEMA, type BackendInfo, type ResultsFile, type RunSettings, type ThroughputResult } from './types.js';
 import { errorMessage } from './util.js';
+
+export { planUnits } from './plan.js';
 
 /** Everything a run needs. */
 export interface RunOptions {
@@ -24,7 +27,7 @@ export interface RunOptions {
   outDir: string;
   /** What to run. */
   settings: RunSettings;
-  /** Throughput input file; a corpus of `settings.inputBytes` is generated when omitted. */
+  /** Throughput input file; corpora of the planned sizes are generated when omitted. */
   inputFile?: InputFile;
   /** Aborted on SIGINT/SIGTERM: the run stops, results.json keeps what finished. */
   signal: AbortSignal;
@@ -36,46 +39,8 @@ export interface RunOptions {
   samplerCostSeconds?: number;
   /** Agent resources; detected from the host when omitted. */
   agentResources?: Resources;
-}
-
-/** Priors of a backend with no descriptor. */
-const FALLBACK_PRIORS: Priors = { startupSeconds: 2, launchSeconds: 1, countMBps: 5 };
-
-/** The work of a run, with prior estimates from each backend's descriptor, for the progress lines and ETA. */
-export function planUnits(s: RunSettings, usable: readonly Pick<BackendInfo, 'name' | 'descriptor'>[], samplerCostSeconds: number): WorkUnit[] {
-  const units: WorkUnit[] = [];
-  for (const exp of s.experiments) {
-    if (exp === 'startup') {
-      for (const { name: b, descriptor } of usable) {
-        const n = s.warmup + s.repeat;
-        const prior = (descriptor?.priors ?? FALLBACK_PRIORS).startupSeconds;
-        for (let i = 1; i <= n; i++) {
-          const what = i <= s.warmup ? `warm-up ${i}/${s.warmup}` : `run ${i - s.warmup}/${s.repeat}`;
-          units.push({ id: `startup:${b}:${i}`, kind: `startup:${b}`, label: `startup · ${b} · ${what}`, estimateS: prior });
-        }
-      }
-    } else if (exp === 'density') {
-      for (const { name: b, descriptor } of usable) {
-        const per = (descriptor?.priors ?? FALLBACK_PRIORS).launchSeconds;
-        for (const k of densityStepsFor(s, b)) {
-          units.push({ id: `density:${b}:${k}:serial`, kind: `density:${b}`, label: `density · ${b} · K=${k} serial launch`, estimateS: 3 + per * k });
-          units.push({ id: `density:${b}:${k}:parallel`, kind: `density:${b}`, label: `density · ${b} · K=${k} parallel launch`, estimateS: 3 + per * k * 0.7 });
-        }
-      }
-    } else {
-      if (usable.length > 0) units.push({ id: 'sampler', kind: 'sampler', label: 'throughput · measuring the sampler\'s own cost', estimateS: 2 * samplerCostSeconds });
-      for (const { name: b, descriptor } of usable) {
-        const pr = descriptor?.priors ?? FALLBACK_PRIORS;
-        for (const p of s.parallelism) {
-          for (let i = 1; i <= s.throughputRepeat; i++) {
-            const est = pr.startupSeconds + s.inputBytes / 1e6 / pr.countMBps;
-            units.push({ id: `throughput:${b}:${p}:${i}`, kind: `throughput:${b}`, label: `throughput · ${b} · P=${p} · job ${i}/${s.throughputRepeat}`, estimateS: est });
-          }
-        }
-      }
-    }
-  }
-  return units;
+  /** Which per-backend settings the command line fixed (the plan leaves them alone). */
+  given?: Partial<Record<'repeat' | 'sizes' | 'series' | 'throughputRepeat', boolean>>;
 }
 
 /** Fills the density steps of backends whose descriptor has its own (a TCG VM's few) unless the settings already name them. */
@@ -85,15 +50,30 @@ export function applyDescriptorSteps(s: RunSettings, backends: readonly Pick<Bac
   }
 }
 
-async function prepareInputs(s: RunSettings, given: InputFile | undefined): Promise<{ startup: InputFile; throughput: InputFile }> {
-  const dir = session().tmpDir();
-  const startupPath = join(dir, 'startup-input.txt');
-  await writeCorpus(startupPath, { bytes: s.startupInputBytes, seed: 1 });
-  const startup = { path: startupPath, bytes: s.startupInputBytes, description: `generated corpus, ${s.startupInputBytes} bytes, seed 1` };
-  if (given || !s.experiments.includes('throughput')) return { startup, throughput: given ?? { path: '', bytes: 0, description: s.input } };
-  const path = join(dir, 'throughput-input.txt');
-  await writeCorpus(path, { bytes: s.inputBytes, seed: 1 });
-  return { startup, throughput: { path, bytes: s.inputBytes, description: s.input } };
+/** Generates (once per size) the corpus inputs of a run. */
+class Inputs {
+  private readonly made = new Map<number, Promise<InputFile>>();
+  constructor(private readonly given: InputFile | undefined) {}
+
+  get(bytes: number): Promise<InputFile> {
+    if (this.given) return Promise.resolve(this.given);
+    let p = this.made.get(bytes);
+    if (!p) {
+      p = (async () => {
+        const path = join(session().tmpDir(), `throughput-${bytes}.txt`);
+        await writeCorpus(path, { bytes, seed: 1 });
+        return { path, bytes, description: `generated corpus, ${(bytes / 1e6).toFixed(1)} MB, seed 1` };
+      })();
+      this.made.set(bytes, p);
+    }
+    return p;
+  }
+}
+
+async function startupInput(s: RunSettings): Promise<InputFile> {
+  const path = join(session().tmpDir(), 'startup-input.txt');
+  await writeCorpus(path, { bytes: s.startupInputBytes, seed: 1 });
+  return { path, bytes: s.startupInputBytes, description: `generated corpus, ${s.startupInputBytes} bytes, seed 1` };
 }
 
 /** Marks what was still running as stopped, with the reason, and writes results.json. */
@@ -106,9 +86,34 @@ export function markInterrupted(store: ResultsStore, reason: string): void {
   store.finish('interrupted', reason);
 }
 
+/** Target length (s) of a P=1 job at the larger fit size: the brief's question needs ≥ 4 s. */
+const LARGE_JOB_TARGET_S = 5;
+
 /**
- * Runs the chosen experiments on every usable backend, in order startup, density, throughput;
- * unusable backends are recorded as skipped with the reason. results.json is rewritten after every
+ * After the smallest size of a backend ran at P=1, corrects its larger size (when not given) so its
+ * P=1 job lasts about `LARGE_JOB_TARGET_S` at the measured rate: priors can be off by a few times.
+ */
+function refineLargeSize(s: RunSettings, b: BackendInfo, small: ThroughputResult, log: (l: string) => void): void {
+  const sizes = s.throughputSizesByBackend?.[b.name];
+  if (!sizes || sizes.length < 2 || emulated(b)) return;
+  const steady = small.summary.steadySeconds.median;
+  const start = small.summary.startupSeconds.median ?? 0;
+  if (!steady || steady <= 0) return;
+  const rate = small.bytes / steady;
+  const wanted = Math.round(((LARGE_JOB_TARGET_S - start) * rate) / 1e5) * 1e5;
+  const large = sizes[sizes.length - 1]!;
+  if (wanted > large * 1.25 || wanted < large * 0.5) {
+    const next = Math.max(small.bytes * 2, Math.min(wanted, 2e9));
+    sizes[sizes.length - 1] = next;
+    if (s.throughputParallelBytes?.[b.name] === large) s.throughputParallelBytes[b.name] = next;
+    log(`isolab: throughput ${b.name}: measured ${(rate / 1e6).toFixed(1)} MB/s at ${(small.bytes / 1e6).toFixed(1)} MB; larger size ${(large / 1e6).toFixed(1)} → ${(next / 1e6).toFixed(1)} MB so a P=1 job lasts ~${LARGE_JOB_TARGET_S} s`);
+  }
+}
+
+/**
+ * Runs the chosen experiments on every usable backend, in order startup (with its launch series and
+ * cross-checks), density, throughput (with the fixed-cost fits); unusable backends are recorded as
+ * skipped with the reason. The plan is printed first. results.json is rewritten after every
  * configuration; on abort (SIGINT) it is left valid, marked interrupted, with what finished.
  */
 export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
@@ -117,10 +122,19 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
   const [environment, backends] = await Promise.all([collectEnvironment(), inspectBackends(s.backends, src)]);
   s.backends = backends.map((b) => b.name);
   applyDescriptorSteps(s, backends);
+  const agentResources = o.agentResources ?? (await detectHostResources());
+  const usable = backends.filter((b) => b.usable);
+  const plan = planRun(s, usable, { cores: agentResources.cpus, given: { ...o.given, ...(o.inputFile ? { sizes: true } : {}) } });
+  if (o.inputFile) {
+    for (const b of usable) {
+      s.throughputSizesByBackend![b.name] = [o.inputFile.bytes];
+      s.throughputParallelBytes![b.name] = o.inputFile.bytes;
+    }
+  }
   const now = new Date().toISOString();
   const data: ResultsFile = {
     schema: RESULTS_SCHEMA, status: 'running', startedAt: now, updatedAt: now, elapsedSeconds: 0, environment, settings: s,
-    backends, startup: [], density: [], throughput: [], sampler: null,
+    backends, startup: [], density: [], throughput: [], sampler: null, fits: [], crossChecks: [], plan,
   };
   const store = new ResultsStore(o.outDir, data);
   store.save();
@@ -129,23 +143,45 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
     markInterrupted(store, errorMessage(o.signal.reason ?? 'interrupted'));
   });
   for (const b of backends) if (!b.usable) o.log(`isolab: backend ${b.name} SKIPPED: ${b.health}: ${b.description}`);
-  const usable = backends.filter((b) => b.usable);
+  for (const l of planLines(plan)) o.log(l);
   const samplerCostSeconds = o.samplerCostSeconds ?? 3;
   const progress = new Progress(o.log);
   progress.plan(planUnits(s, usable, samplerCostSeconds));
   try {
-    const inputs = await prepareInputs(s, o.inputFile);
+    const inputs = new Inputs(o.inputFile);
     const ctx: ExperimentContext = {
-      store, progress, env: environmentRef(environment), signal: o.signal,
-      agentResources: o.agentResources ?? (await detectHostResources()),
-      startupInput: inputs.startup, throughputInput: inputs.throughput, log: o.log,
+      store, progress, env: environmentRef(environment), signal: o.signal, agentResources,
+      startupInput: s.experiments.includes('startup') ? await startupInput(s) : { path: '', bytes: 0, description: '' },
+      throughputInput: o.inputFile ?? { path: '', bytes: 0, description: s.input }, log: o.log,
     };
     const get = async (b: BackendInfo): Promise<Backend | undefined> => (b.usable ? src.get(b.name) : undefined);
     for (const exp of s.experiments) {
       if (exp === 'startup') {
-        for (const b of backends) await runStartup(ctx, b, await get(b));
+        for (const b of backends) {
+          const backend = await get(b);
+          const r = await runStartup(ctx, b, backend);
+          const unit = `xcheck:${b.name}`;
+          if (!backend) continue;
+          if (s.crossChecks === false || !backend.plainCommand || r.status === 'failed') {
+            progress.drop((u) => u.id === unit);
+            continue;
+          }
+          progress.start(unit);
+          const n = emulated(b) ? CROSS_CHECK_RUNS.emulated : CROSS_CHECK_RUNS.normal;
+          const c = await plainCrossCheck(ctx, b, backend, r, n).catch((err: unknown) => {
+            if (o.signal.aborted) throw err;
+            o.log(`isolab: cross-check ${b.name} failed: ${errorMessage(err)}`);
+            return null;
+          });
+          progress.done(unit);
+          if (c) data.crossChecks!.push(c);
+          store.save();
+        }
       } else if (exp === 'density') {
-        for (const b of backends) await runDensity(ctx, b, await get(b), densityStepsFor(s, b.name));
+        for (const b of backends) {
+          const r = await runDensity(ctx, b, await get(b), densityStepsFor(s, b.name));
+          if (r.pssCheck) data.crossChecks!.push(r.pssCheck);
+        }
       } else {
         if (usable.length > 0) {
           progress.start('sampler');
@@ -153,7 +189,21 @@ export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
           progress.done('sampler');
           store.save();
         }
-        for (const b of backends) for (const p of s.parallelism) await runThroughput(ctx, b, await get(b), p);
+        for (const b of backends) {
+          const backend = await get(b);
+          const configs = throughputConfigs(s, b.name);
+          for (let ci = 0; ci < configs.length; ci++) {
+            const c = throughputConfigs(s, b.name)[ci]!;
+            const input = backend ? await inputs.get(c.bytes) : { path: '', bytes: c.bytes, description: s.input };
+            const r = await runThroughput(ctx, b, backend, c.parallelism, input, c.role, `throughput:${b.name}:c${ci}`);
+            if (ci === 0 && c.parallelism === 1 && !o.given?.sizes && !o.inputFile) refineLargeSize(s, b, r, o.log);
+            if (!backend) break;
+          }
+          if (backend) {
+            data.fits!.push(fitBackend(b.name, data.throughput.find((x) => x.backend === b.name)?.accelerator ?? b.accelerator, data.throughput));
+            store.save();
+          }
+        }
       }
     }
     undoInterrupt();

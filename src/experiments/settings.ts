@@ -30,38 +30,48 @@ export interface RunDefaults {
   throughputMemMiB: number;
   /** Largest default density budget (MiB). */
   maxBudgetMiB: number;
+  /** Launches per density step. */
+  densityRounds: number;
+  /** Launch series size (an emulated VM gets fewer). */
+  series: number;
+  /** Time budget of the whole run (s), or null for none: the plan trims to fit it. */
+  timeBudgetSeconds: number | null;
 }
 
 /** Default settings of `isolab experiment` (a thorough run). */
 export const EXPERIMENT_DEFAULTS: RunDefaults = {
-  repeat: 10,
-  warmup: 2,
-  throughputRepeat: 3,
+  repeat: 20,
+  warmup: 1,
+  throughputRepeat: 6,
   parallelism: [1, 2, 4],
   sizeMb: 16,
   startupInputBytes: 64 * 1024,
-  densitySteps: [1, 2, 4, 8, 16],
+  densitySteps: [1, 2, 4, 8, 16, 32, 64],
   samplerHz: 10,
   startupResources: { cpus: 1, mem: 256 },
   densityResources: { cpus: 0.5, mem: 256 },
   throughputMemMiB: 512,
   maxBudgetMiB: 8192,
+  densityRounds: 3,
+  series: 10,
+  timeBudgetSeconds: null,
 };
 
 /**
  * Defaults of `isolab lab`, chosen to finish within 20 minutes on a 2-core machine where VMs run
- * under TCG: a VM cold start there takes 12–30 s through the master and the guest counts at
- * ≈ 0.5 MB/s, so VMs get density steps up to 4 only (the vm descriptor's steps) and the throughput
- * input is 8 MB (≈ 12 min on a quiet machine with three backends, measured; about twice that when
- * the host is busy with other work).
+ * under TCG: the statistics' minimums (20 warm start-ups, 8 for an emulated VM; 6 jobs per
+ * throughput configuration, 5 emulated; 3 launches per density step), density K = 1, 8, 64 (a VM's
+ * own steps, within a time budget), and a time budget of 1100 s for the experiments (the rest of the
+ * 20 minutes is setup, the build and the report) that the plan trims the run to, printing what it cut.
  */
 export const LAB_DEFAULTS: RunDefaults = {
   ...EXPERIMENT_DEFAULTS,
-  repeat: 10,
+  repeat: 20,
   warmup: 1,
-  throughputRepeat: 3,
+  throughputRepeat: 6,
   sizeMb: 8,
-  densitySteps: [1, 2, 4, 8, 16],
+  densitySteps: [1, 8, 64],
+  timeBudgetSeconds: 1100,
 };
 
 /** The default memory budget of one density step: half the host's available memory, at most 8 GiB. */
@@ -86,6 +96,12 @@ export function makeSettings(p: Partial<RunSettings> & { experiments: Experiment
     startupResources: { ...d.startupResources },
     densityResources: { ...d.densityResources },
     throughputMemMiB: d.throughputMemMiB,
+    dropCaches: false,
+    coldRepeat: 5,
+    densityRounds: d.densityRounds,
+    seriesDefault: d.series,
+    crossChecks: true,
+    timeBudgetSeconds: d.timeBudgetSeconds,
     ...p,
   };
 }

@@ -72,7 +72,7 @@ describe('docker backend (real dockerd)', () => {
     await b.destroy(h);
     expect(await gone(h)).toBe(true);
     const p = sink.phases;
-    expect(p.create! <= p.created! && p.created! <= p.started! && p.started! <= p.containerExited! && p.containerExited! <= p.removed!).toBe(true);
+    expect(p.create! <= p.created! && p.created! <= p.running! && p.running! <= p.exited! && p.exited! <= p.removed!).toBe(true);
   });
 
   it('enforces the limits: read back from inspect, and as the container sees them', async () => {

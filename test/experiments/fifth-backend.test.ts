@@ -28,7 +28,7 @@ describe('a fifth backend, added as its own folder plus one registry entry', () 
     const lines: string[] = [];
     const settings = makeSettings({
       experiments: ['startup', 'density', 'throughput'], backends: ['kata', 'process'], memBudgetBytes: 2 ** 30, repeat: 2, warmup: 0,
-      throughputRepeat: 1, parallelism: [1, 2], densitySteps: [1, 2], inputBytes: 200_000,
+      throughputRepeat: 1, parallelism: [1, 2], densitySteps: [1, 2], inputBytes: 200_000, seriesDefault: 2, densityRounds: 1,
     });
     const res = await runExperiments({
       outDir: dir, settings, signal: new AbortController().signal, log: (l) => lines.push(l), source: reg,
@@ -49,7 +49,8 @@ describe('a fifth backend, added as its own folder plus one registry entry', () 
       ['process', 1, 'done'], ['process', 2, 'done'], ['kata', 1, 'done'], ['kata', 2, 'done'],
     ]);
     expect(shas.size).toBe(1);
-    expect(lines.filter((l) => l.includes('startup · kata'))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('isolab: [') && l.includes('startup · kata · warm'))).toHaveLength(2);
+    expect(res.startup.find((r) => r.backend === 'kata')!.series!.map((x) => [x.mode, x.n, x.ready])).toEqual([['serial', 2, 2], ['parallel', 2, 2]]);
 
     const md = renderMarkdown(res);
     const header = md.split('\n').find((l) => l.startsWith('| figure'))!;
@@ -58,7 +59,7 @@ describe('a fifth backend, added as its own folder plus one registry entry', () 
       .toMatch(/process [\d.]+ ms; Kata microVM \(firecracker\) [\d.]+ ms = [\d.]+× process\.$/);
     expect(tableRows(md, 'kata', 'offer → executor ready')).toHaveLength(1);
     expect(tableRows(md, 'kata', '3')).toHaveLength(1);
-    expect(tableRows(md, 'kata', '2')).toHaveLength(1);
+    expect(tableRows(md, 'kata', '2 @ 0.2 MB')).toHaveLength(1);
     expect(md).toContain('**Kata** (sandbox, boundary: hypervisor): a container inside its own lightweight VM');
     expect(md).toMatch(/\| kata-runtime \(runtime of Kata\) +\| 3\.2\.0 \(firecracker\)/);
     expect(chartJobs(res).map((c) => c.file)).toEqual(expect.arrayContaining(['startup-process.svg', 'startup-kata.svg']));

@@ -1,6 +1,6 @@
 import { RealClock, type Clock, type Timer } from '../../src/master/clock.js';
 import { encodeMessage } from '../../src/executor/protocol.js';
-import type { Backend, ExitResult, Fingerprint, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats } from '../../src/backends/backend.js';
+import { unmeasuredUsage, type Backend, type ExitResult, type Fingerprint, type OwnedResource, type TaskHandle, type TaskSink, type TaskSpec, type TaskStats, type TaskUsage } from '../../src/backends/backend.js';
 import type { BackendDescriptor } from '../../src/backends/descriptor.js';
 
 type PerTask<T> = T | ((spec: TaskSpec) => T);
@@ -73,7 +73,8 @@ export class MockBackend implements Backend<MockState> {
     const st: MockState = { exit, end: () => {}, done: false };
     this.started++;
     this.running++;
-    sink.phase('started', this.clock.now());
+    sink.phase('created', this.clock.now());
+    sink.phase('running', this.clock.now());
     const lines = pick(this.opts.output, spec, [
       encodeMessage({ type: 'ready', taskId: spec.taskId, pid: 0, node: 'mock', uptimeMs: 0 }),
     ]);
@@ -82,6 +83,7 @@ export class MockBackend implements Backend<MockState> {
     const end = (r: ExitResult): void => {
       if (st.done) return;
       st.done = true;
+      sink.phase('exited', this.clock.now());
       this.running--;
       st.timer?.cancel();
       finish(r);
@@ -111,6 +113,10 @@ export class MockBackend implements Backend<MockState> {
 
   async destroy(handle: TaskHandle<MockState>): Promise<void> {
     await this.stop(handle, 0, 'SIGKILL');
+  }
+
+  async usage(): Promise<TaskUsage> {
+    return unmeasuredUsage('mock backend: nothing runs');
   }
 
   async stats(): Promise<TaskStats> {

@@ -50,6 +50,8 @@ export interface ContainerParams {
   inputPath?: string;
   /** Process/thread limit (default `PIDS_LIMIT`). */
   pidsLimit?: number;
+  /** Parent cgroup of the container (a per-task folder, for its own accounting); dockerd's default when absent. */
+  cgroupParent?: string;
 }
 
 /** Path of the input file inside the container. */
@@ -96,6 +98,7 @@ export function containerOptions(spec: TaskSpec, o: ContainerParams): Docker.Con
       AutoRemove: false,
       LogConfig: { Type: 'none', Config: {} },
       ...(o.runtime ? { Runtime: o.runtime } : {}),
+      ...(o.cgroupParent ? { CgroupParent: o.cgroupParent } : {}),
     },
   };
 }

@@ -6,9 +6,14 @@ import { dockerImageId } from '../../image/docker-image.js';
 import { currentImage, type ImageInfo } from '../../image/index.js';
 import { session } from '../../session/session.js';
 import type {
-  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
+  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, PlainCommand, TaskHandle, TaskSink, TaskSpec, TaskStats, TaskUsage,
 } from '../backend.js';
+import { cgroupTreePids, readCgroupCounters, readCharsOf, UsageMeter } from '../usage.js';
+import {
+  cgroupParentOf, containerSources, listTaskCgroupLeftovers, removeTaskCgroupFolders, taskCounterDirs,
+} from './task-cgroup.js';
 import type { BackendDescriptor } from '../descriptor.js';
+import { unmeasuredUsage as unmeasured } from '../backend.js';
 import { parentPid, processTree, procUsage } from '../proc.js';
 import { settlesWithin, stopWithTimeout } from '../stop.js';
 import { dockerConnection, type DockerConnection } from './connection.js';
@@ -43,6 +48,14 @@ export interface ContainerState {
   removeCleanup: () => void;
   /** The removal, once begun. */
   removal?: Promise<void>;
+  /** The container's cgroup version when it has a per-task parent cgroup (cgroupfs driver); undefined otherwise. */
+  cgroupVersion?: 'cgroup-v1' | 'cgroup-v2';
+  /** Why it has none. */
+  noCgroup?: string;
+  /** Reads the container's own counters while it runs. */
+  meter?: UsageMeter;
+  /** Clock time the engine reported the container not running. */
+  exitedAt?: number;
 }
 
 /** The image tasks run in: its manifest and the engine's id for it. */
@@ -114,6 +127,7 @@ export class DockerBackend implements Backend<ContainerState> {
   private image?: Promise<ReadyImage>;
   private probed?: Promise<string | undefined>;
   private readonly copies = new ReadableCopies(() => session().tmpDir());
+  private engineCgroups?: Promise<{ version: 'cgroup-v1' | 'cgroup-v2' } | { unusable: string }>;
 
   constructor(private readonly flavour: DockerFlavour = { descriptor: DOCKER_DESCRIPTOR }) {
     this.descriptor = flavour.descriptor;
@@ -220,14 +234,31 @@ export class DockerBackend implements Backend<ContainerState> {
     return this.probed;
   }
 
+  /** Whether containers can get a per-task parent cgroup here: only with dockerd's cgroupfs driver (asked once). */
+  private cgroupMode(docker: Docker): Promise<{ version: 'cgroup-v1' | 'cgroup-v2' } | { unusable: string }> {
+    this.engineCgroups ??= (async () => {
+      try {
+        const info = (await docker.info()) as { CgroupDriver?: string; CgroupVersion?: string };
+        if (info.CgroupDriver !== 'cgroupfs') return { unusable: `dockerd's cgroup driver is ${info.CgroupDriver ?? 'unknown'}, not cgroupfs: no per-task parent cgroup` };
+        return { version: info.CgroupVersion === '2' ? 'cgroup-v2' as const : 'cgroup-v1' as const };
+      } catch (err) {
+        return { unusable: `docker info failed: ${firstLine(err)}` };
+      }
+    })();
+    return this.engineCgroups;
+  }
+
   async start(spec: TaskSpec, sink: TaskSink, signal?: AbortSignal): Promise<TaskHandle<ContainerState>> {
     signal?.throwIfAborted();
     const { docker } = await dockerConnection();
     const img = await this.readyImage(docker);
+    const cg = await this.cgroupMode(docker);
     signal?.throwIfAborted();
     const sess = session();
     const name = sess.name(spec.taskId);
     const st: ContainerState = { name, sink, docker, timedOut: false, removeCleanup: () => {} };
+    if ('version' in cg) st.cgroupVersion = cg.version;
+    else st.noCgroup = cg.unusable;
     const handle: TaskHandle<ContainerState> = {
       taskId: spec.taskId, backend: this.name, instanceId: name, limits: { cpus: false, mem: false, how: this.limitsHow() },
       attributes: { 'docker.image': img.info.dockerTag }, state: st,
@@ -237,7 +268,17 @@ export class DockerBackend implements Backend<ContainerState> {
     const opts = this.createOptions(spec, {
       name, image: img.info.dockerTag, imageId: img.info.id, labels: sess.labels(spec.taskId), backend: this.name, session: sess.id,
       runtime: this.flavour.runtime, user: access?.user, inputPath: access?.path, pidsLimit: this.flavour.pidsLimit,
+      cgroupParent: st.cgroupVersion ? cgroupParentOf(name) : undefined,
     });
+    const dirs = st.cgroupVersion ? taskCounterDirs(name, st.cgroupVersion) : undefined;
+    st.meter = new UsageMeter(() => {
+      if (!dirs) return undefined;
+      const r = readCgroupCounters(dirs);
+      if (!r) return undefined;
+      const pids = cgroupTreePids(dirs.memory!);
+      return { ...r, readBytes: pids.length > 0 ? readCharsOf(pids) : null };
+    });
+    const metered = st.meter.sink(sink);
     if (access?.note) handle.attributes['docker.inputAccess'] = access.note;
     try {
       sink.phase('create', now());
@@ -266,14 +307,15 @@ export class DockerBackend implements Backend<ContainerState> {
         if (stderr.length < 4096) stderr += b.toString();
       });
       const lines = createInterface({ input: out, crlfDelay: Infinity });
-      lines.on('line', (l) => sink.line(l));
+      lines.on('line', (l) => metered.line(l));
       const outputDone = new Promise<void>((r) => lines.once('close', () => r()));
       sink.phase('attached', now());
       signal?.throwIfAborted();
       await st.container.start().catch((e: unknown) => {
         throw new Error(`docker start ${name}${this.flavour.runtime ? ` (runtime ${this.flavour.runtime})` : ''}: ${firstLine(e).replace(ENGINE_PREFIX, '')}`);
       });
-      sink.phase('started', now());
+      sink.phase('running', now());
+      st.meter.start();
       if (spec.timeoutMs !== undefined) {
         st.timer = setTimeout(() => {
           st.timedOut = true;
@@ -310,7 +352,8 @@ export class DockerBackend implements Backend<ContainerState> {
       message = firstLine(err);
     }
     if (st.timer) clearTimeout(st.timer);
-    st.sink.phase('containerExited', now());
+    st.exitedAt = now();
+    st.sink.phase('exited', st.exitedAt);
     await settlesWithin(outputDone, 2000);
     let oomKilled = false;
     try {
@@ -387,6 +430,8 @@ export class DockerBackend implements Backend<ContainerState> {
         if (st.exit) await st.exit;
         await this.endLeftovers(c.id, st.exit !== undefined);
       }
+      st.meter?.stop();
+      if (st.cgroupVersion && !(await removeTaskCgroupFolders(st.name))) throw new Error(`cgroup ${cgroupParentOf(st.name)} still busy`);
       st.removeCleanup();
     })();
     const removal = st.removal;
@@ -419,6 +464,50 @@ export class DockerBackend implements Backend<ContainerState> {
     };
   }
 
+  /** `docker run` of the same image, user, limits and runtime, the executor idle: timed outside isolab to its ready line. */
+  async plainCommand(spec: TaskSpec): Promise<PlainCommand | undefined> {
+    const { docker } = await dockerConnection();
+    const img = await this.readyImage(docker);
+    const sess = session();
+    const name = sess.name(`${spec.taskId}-plain`);
+    const opts = containerOptions({ ...spec, executor: { taskId: spec.taskId, mode: 'idle' } }, {
+      name, image: img.info.dockerTag, imageId: img.info.id, labels: sess.labels(spec.taskId), backend: this.name, session: sess.id,
+      runtime: this.flavour.runtime, pidsLimit: this.flavour.pidsLimit,
+    });
+    const hc = opts.HostConfig!;
+    const argv = [
+      'docker', 'run', '--rm', '--name', name, '--network', 'none', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+      '--init', '--user', String(opts.User), '--pids-limit', String(hc.PidsLimit), '--memory', String(hc.Memory), '--cpus', String((hc.NanoCpus ?? 1e9) / 1e9),
+      '--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=16m', '--log-driver', 'none',
+      ...(this.flavour.runtime ? ['--runtime', this.flavour.runtime] : []),
+      ...Object.entries(opts.Labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...(opts.Env ?? []).flatMap((e) => ['--env', e]),
+      img.info.dockerTag, ...(opts.Cmd as string[]),
+    ];
+    return {
+      argv, marker: '@isolab {"type":"ready"', isolabPhase: 'ready',
+      what: `docker run (the CLI, ${this.flavour.runtime ?? 'default runtime'}) to the executor's ready line, against isolab's requested → ready`,
+      stop: async () => {
+        await docker.getContainer(name).remove({ force: true, v: true }).catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * The container's own accounting, from its per-task parent cgroup (the container's cgroup with
+   * runsc's sandbox and gofer in it is removed at exit; the parent keeps the hierarchical counters).
+   */
+  async usage(handle: TaskHandle<ContainerState>): Promise<TaskUsage> {
+    const st = handle.state;
+    if (!st.meter) return unmeasured('the container was never created');
+    if (!st.cgroupVersion) {
+      const why = st.noCgroup ?? 'no per-task parent cgroup';
+      st.meter.stop();
+      return { ...unmeasured(why), guest: st.meter.finish({ sources: {}, missing: {} }, { final: false }).guest };
+    }
+    return st.meter.finish(containerSources(st.cgroupVersion), { final: true, exitedAt: st.exitedAt });
+  }
+
   /**
    * Containers of other sessions made by this backend, and runtime tasks (shim, runsc sandbox and
    * gofer) whose container dockerd no longer has but whose OCI bundle carries isolab's session and
@@ -429,11 +518,17 @@ export class DockerBackend implements Backend<ContainerState> {
     const isDefault = this.flavour.runtime === undefined;
     const containers = await listOwnedContainers(docker, { backend: this.name, accept: (c) => madeBy(c.Labels, this.name, isDefault) });
     const all = await docker.listContainers({ all: true });
-    return [...containers, ...listRuntimeLeftovers(this.name, session().id, new Set(all.map((c) => c.Id)))];
+    const names = new Set(all.flatMap((c) => (c.Names ?? []).map((n) => n.replace(/^\//, ''))));
+    const cgroups = isDefault ? listTaskCgroupLeftovers(this.name).filter((r) => !names.has(r.id)) : [];
+    return [...containers, ...listRuntimeLeftovers(this.name, session().id, new Set(all.map((c) => c.Id))), ...cgroups];
   }
 
   async removeOwned(r: OwnedResource): Promise<void> {
     if (r.kind === RUNTIME_TASK) return removeRuntimeLeftover(r);
+    if (r.kind === 'cgroup') {
+      if (!(await removeTaskCgroupFolders(r.id))) throw new Error(`cgroup ${cgroupParentOf(r.id)} still busy`);
+      return;
+    }
     await removeOwnedContainer((await dockerConnection()).docker, r);
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Resources } from '../../master/resources.js';
 
@@ -12,6 +12,15 @@ export interface TaskCgroup {
   memoryDir: string;
   /** Folder with cpu usage files. */
   cpuDir: string;
+  /** Folder with CPU time accounting (v1 cpuacct; v2: the task folder), when there is one. */
+  cpuacctDir?: string;
+  /** Folder with block I/O accounting (v1 blkio; v2: the task folder), when there is one. */
+  ioDir?: string;
+}
+
+/** The counter folders of a task cgroup, for `readCgroupCounters`. */
+export function counterDirs(cg: TaskCgroup): { version: 'cgroup-v1' | 'cgroup-v2'; memory?: string; cpu?: string; io?: string } {
+  return { version: cg.version, memory: cg.memoryDir, cpu: cg.cpuacctDir, io: cg.ioDir };
 }
 
 /** Folder under each hierarchy that holds isolab's task groups. */
@@ -54,7 +63,21 @@ export function createTaskCgroup(name: string, r: Resources, root = '/sys/fs/cgr
     }
     writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(period));
     writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota));
-    return { version: kind.version, dirs: [mem, cpu], memoryDir: mem, cpuDir: cpu };
+    const dirs = [mem, cpu];
+    const extra = (ctl: string, file: string): string | undefined => {
+      if (!existsSync(join(root, ctl, file))) return undefined;
+      const d = join(root, ctl, CGROUP_PARENT, name);
+      try {
+        mkdirSync(d, { recursive: true });
+      } catch {
+        return undefined;
+      }
+      if (!dirs.some((x) => realpathSync(x) === realpathSync(d))) dirs.push(d);
+      return d;
+    };
+    const cpuacctDir = extra('cpuacct', 'cpuacct.usage');
+    const ioDir = extra('blkio', 'blkio.throttle.io_service_bytes_recursive');
+    return { version: kind.version, dirs, memoryDir: mem, cpuDir: cpu, cpuacctDir, ioDir };
   }
   const parent = join(root, CGROUP_PARENT);
   mkdirSync(parent, { recursive: true });
@@ -64,12 +87,17 @@ export function createTaskCgroup(name: string, r: Resources, root = '/sys/fs/cgr
     } catch {
       /* already on, or refused: checked below */
     }
+    try {
+      writeFileSync(join(dir, 'cgroup.subtree_control'), '+io');
+    } catch {
+      /* io accounting is optional */
+    }
   }
   const dir = join(parent, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'memory.max'), memBytes);
   writeFileSync(join(dir, 'cpu.max'), `${quota} ${period}`);
-  return { version: kind.version, dirs: [dir], memoryDir: dir, cpuDir: dir };
+  return { version: kind.version, dirs: [dir], memoryDir: dir, cpuDir: dir, cpuacctDir: dir, ioDir: dir };
 }
 
 /** Pids in the task's cgroup. */
@@ -129,7 +157,14 @@ export async function removeTaskCgroup(cg: TaskCgroup): Promise<void> {
 /** Paths of isolab task cgroups on this host, any session. */
 export function listTaskCgroups(root = '/sys/fs/cgroup'): string[] {
   const out: string[] = [];
-  for (const parent of [join(root, 'memory', CGROUP_PARENT), join(root, 'cpu', CGROUP_PARENT), join(root, CGROUP_PARENT)]) {
+  const parents = ['memory', 'cpu', 'cpuacct', 'blkio', ''].map((c) => join(root, c, CGROUP_PARENT));
+  const seen = new Set<string>();
+  for (const parent of parents) {
+    if (existsSync(parent)) {
+      const real = realpathSync(parent);
+      if (seen.has(real)) continue;
+      seen.add(real);
+    }
     if (!existsSync(parent)) continue;
     for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory() && e.name.startsWith('isolab-')) out.push(join(parent, e.name));
   }

@@ -73,7 +73,8 @@ describe('ProcessBackend', () => {
     await backend.destroy(h);
     expect(exit.exitCode).toBe(0);
     expect(s.lines.map((l) => decodeMessage(l)?.type)).toEqual(['ready', 'result', 'done']);
-    expect(s.phases.started).toBeGreaterThan(0);
+    expect(s.phases.running).toBeGreaterThan(0);
+    expect(s.phases.exited).toBeGreaterThanOrEqual(s.phases.running!);
   });
 
   it('puts the task in a cgroup with its limits and removes it (skipped, with the reason, only where cgroups are unusable for an expected reason)', async (ctx) => {

@@ -6,13 +6,16 @@ import { encodeTask } from '../../executor/protocol.js';
 import { executorPath } from '../../executor/paths.js';
 import { session } from '../../session/session.js';
 import type {
-  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
+  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats, TaskUsage,
 } from '../backend.js';
 import type { BackendDescriptor } from '../descriptor.js';
-import { procUsage } from '../proc.js';
+import { processTree, procUsage } from '../proc.js';
 import { stopWithTimeout } from '../stop.js';
 import {
-  cgroupMemory, cgroupOomKilled, cgroupPids, createTaskCgroup, detectCgroups, removeTaskCgroup, type TaskCgroup,
+  cgroupSources, cgroupTreePids, procCpu, procMemory, readCgroupCounters, readCharsOf, UsageMeter, type UsageReading, type UsageSources,
+} from '../usage.js';
+import {
+  cgroupMemory, cgroupOomKilled, cgroupPids, counterDirs, createTaskCgroup, detectCgroups, removeTaskCgroup, type TaskCgroup,
 } from './cgroup.js';
 import { PROCESS_DESCRIPTOR } from './descriptor.js';
 import { forgetProcess, listOwned, markedProcesses, OWNER_ENV, recordProcess, removeOwned } from './owned.js';
@@ -35,6 +38,49 @@ export interface ProcState {
   timer?: NodeJS.Timeout;
   /** Drops the session cleanup once destroyed. */
   removeCleanup: () => void;
+  /** Reads the task's own counters while it runs. */
+  meter: UsageMeter;
+  /** Clock time the child exited. */
+  exitedAt?: number;
+}
+
+/** One reading of a process task: its cgroup's counters (and rchar of its live processes), or /proc of its process tree without a cgroup. */
+function readProcessTask(child: ChildProcess, cg: TaskCgroup | undefined): UsageReading | undefined {
+  if (cg) {
+    const r = readCgroupCounters(counterDirs(cg));
+    if (!r) return undefined;
+    const pids = cgroupTreePids(cg.memoryDir);
+    return { ...r, readBytes: pids.length > 0 ? readCharsOf(pids) : null };
+  }
+  if (!child.pid) return undefined;
+  const pids = processTree(child.pid);
+  let user = 0;
+  let system = 0;
+  let rss = 0;
+  let hwm = 0;
+  let found = 0;
+  for (const p of pids) {
+    const c = procCpu(p);
+    const m = procMemory(p);
+    if (!c || !m) continue;
+    found++;
+    user += c.user;
+    system += c.system;
+    rss += m.rss;
+    hwm = Math.max(hwm, m.hwm);
+  }
+  if (found === 0) return undefined;
+  return { cpuSeconds: user + system, cpuUserSeconds: user, cpuSystemSeconds: system, memoryBytes: rss, peakMemoryBytes: Math.max(hwm, rss), readBytes: readCharsOf(pids) };
+}
+
+/** Sources of a process task's figures. */
+function processSources(cg: TaskCgroup | undefined, why: string): UsageSources {
+  if (cg) return { sources: cgroupSources(cg.version, 'the task\'s cgroup'), missing: cg.ioDir ? {} : { blockReadBytes: 'no blkio/io controller for the task\'s cgroup' } };
+  const polled = `no task cgroup (${why}): polled /proc of the process tree, the end after the last reading is missed`;
+  return {
+    sources: { cpuSeconds: polled, peakMemoryBytes: '/proc/<pid>/status VmHWM (largest one process), polled', readBytes: 'rchar of /proc/<pid>/io, polled' },
+    missing: { blockReadBytes: `no task cgroup (${why})` },
+  };
 }
 
 /** Runs the executor as a child process of the host, in its own cgroup where the host allows it. */
@@ -69,6 +115,7 @@ export class ProcessBackend implements Backend<ProcState> {
     }
     const exe = executorPath();
     const args = [process.execPath, exe, encodeTask(spec.executor)];
+    sink.phase('created', performance.timeOrigin + performance.now());
     const [cmd, argv] = cgroup
       ? ['/bin/sh', ['-c', `${cgroup.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ')} && exec "$0" "$@"`, ...args]]
       : [args[0]!, args.slice(1)];
@@ -79,7 +126,9 @@ export class ProcessBackend implements Backend<ProcState> {
     });
     const startedAt = performance.timeOrigin + performance.now();
     recordProcess(sess.id, child.pid, spec.taskId);
-    const st: ProcState = { child, cgroup, timedOut: false, exit: undefined as never, removeCleanup: () => {} };
+    const meter = new UsageMeter(() => readProcessTask(child, cgroup));
+    const st: ProcState = { child, cgroup, timedOut: false, exit: undefined as never, removeCleanup: () => {}, meter };
+    const metered = meter.sink(sink);
     const handle: TaskHandle<ProcState> = {
       taskId: spec.taskId, backend: this.name, instanceId: String(child.pid ?? ''), limits, attributes: {}, state: st,
     };
@@ -89,11 +138,14 @@ export class ProcessBackend implements Backend<ProcState> {
       if (stderr.length < 4096) stderr += b.toString();
     });
     const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
-    lines.on('line', (l) => sink.line(l));
+    lines.on('line', (l) => metered.line(l));
     const closed = new Promise<void>((r) => lines.once('close', () => r()));
     st.exit = new Promise<ExitResult>((resolve) => {
       child.once('error', (err) => resolve({ exitCode: null, timedOut: false, message: err.message }));
       child.once('exit', (code, sig) => {
+        st.exitedAt = performance.timeOrigin + performance.now();
+        sink.phase('exited', st.exitedAt);
+        if (!cgroup) meter.stop();
         void closed.then(() => {
           if (st.timer) clearTimeout(st.timer);
           const oom = st.cgroup ? cgroupOomKilled(st.cgroup) : false;
@@ -108,7 +160,8 @@ export class ProcessBackend implements Backend<ProcState> {
       child.once('spawn', () => resolve());
       child.once('error', reject);
     });
-    sink.phase('started', startedAt);
+    sink.phase('running', startedAt);
+    meter.start();
     if (spec.timeoutMs !== undefined) {
       st.timer = setTimeout(() => {
         st.timedOut = true;
@@ -138,9 +191,16 @@ export class ProcessBackend implements Backend<ProcState> {
       killTree(st.child);
       await st.exit;
     }
+    st.meter.stop();
     if (st.cgroup) await removeTaskCgroup(st.cgroup);
     forgetProcess(session().id, st.child.pid);
     st.removeCleanup();
+  }
+
+  async usage(handle: TaskHandle<ProcState>): Promise<TaskUsage> {
+    const st = handle.state;
+    const why = handle.limits.how.replace(/^not enforced: /, '');
+    return st.meter.finish(processSources(st.cgroup, why), { final: st.cgroup !== undefined, exitedAt: st.exitedAt });
   }
 
   async stats(handle: TaskHandle<ProcState>): Promise<TaskStats> {

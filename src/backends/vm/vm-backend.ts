@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { encodeTask, type ExecutorTask } from '../../executor/protocol.js';
 import { session } from '../../session/session.js';
 import type {
-  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats,
+  Backend, ExitResult, Fingerprint, LimitsEnforced, OwnedResource, PlainCommand, TaskHandle, TaskSink, TaskSpec, TaskStats, TaskUsage,
 } from '../backend.js';
+import { procCpu, procMemory, procReadChars, UsageMeter, type UsageReading } from '../usage.js';
 import type { BackendDescriptor } from '../descriptor.js';
 import { procUsage } from '../proc.js';
 import { settlesWithin } from '../stop.js';
@@ -69,10 +70,22 @@ export interface VmState {
   lastLine: string;
   /** The timeout's timer. */
   timer?: NodeJS.Timeout;
-  /** Resolves when the domain has ended. */
+  /** Resolves when the instance has ended: the QEMU process exited (or, unwatched, the domain is gone). */
   exit: Promise<ExitResult>;
   /** Resolves `exit`. */
   resolveExit: (r: ExitResult) => void;
+  /** Resolves when the domain no longer exists (libvirt's cleanup after QEMU's exit). */
+  goneP: Promise<void>;
+  /** Resolves `goneP`. */
+  resolveGone: () => void;
+  /** The QEMU process, once seen. */
+  qemuPid?: number;
+  /** Clock time QEMU was seen to have exited (or the stand-in, see `exitedFrom`). */
+  exitedAt?: number;
+  /** Where `exitedAt` comes from. */
+  exitedFrom?: string;
+  /** Reads the QEMU process's counters while it runs. */
+  meter: UsageMeter;
   /** Wakes the monitor early. */
   wake?: () => void;
   /** Drops the session cleanup. */
@@ -222,10 +235,14 @@ export class VmBackend implements Backend<VmState> {
         (size.memExact ? '' : ` (asked ${spec.resources.mem} MiB)`),
     };
     let resolveExit!: (r: ExitResult) => void;
+    let resolveGone!: () => void;
     const st: VmState = {
       name, image, runDir, created: false, ending: false, timedOut: false, stopped: false, oom: false, gone: false, lastLine: '',
       exit: new Promise<ExitResult>((r) => (resolveExit = r)), resolveExit, removeCleanup: () => {}, filesRemoved: false,
+      goneP: new Promise<void>((r) => (resolveGone = r)), resolveGone, meter: undefined as never,
     };
+    st.meter = new UsageMeter(() => readQemu(st));
+    const metered = st.meter.sink(sink);
     const handle: TaskHandle<VmState> = {
       taskId: spec.taskId, backend: this.name, instanceId: name, limits,
       attributes: {
@@ -259,7 +276,7 @@ export class VmBackend implements Backend<VmState> {
         name, session: sess.id, taskId: spec.taskId, accelerator: accel.accelerator, vcpus: size.vcpus, memMiB: size.memMiB,
         cpuQuota: size.cpuQuota, kernel: image.kernel, initramfs: image.initramfs, cmdline, disks, serialLog,
       });
-      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, sink, handle), {
+      st.reader = new SerialLogReader(serialLog, (l) => this.onLine(st, l, metered, handle), {
         onOverflow: (bytes) => {
           st.overflowBytes = bytes;
           void this.conn.destroy(name).catch(() => {});
@@ -268,9 +285,20 @@ export class VmBackend implements Backend<VmState> {
       });
       sink.phase('create', now());
       st.creating = this.conn.createXml(xml);
+      let seen = false;
+      const watching = watchQemuStart(name, st.creating, (at, pid) => {
+        st.qemuPid = pid;
+        seen = true;
+        sink.phase('created', at);
+      });
       await st.creating;
+      await watching;
       st.created = true;
-      sink.phase('created', now());
+      const running = now();
+      st.qemuPid ??= qemuPid(name);
+      if (!seen) sink.phase('created', running);
+      sink.phase('running', running);
+      st.meter.start();
       st.reader.start();
     } catch (err) {
       st.reader?.stop();
@@ -332,6 +360,10 @@ export class VmBackend implements Backend<VmState> {
         };
       });
       st.wake = undefined;
+      if (st.exitedAt === undefined && st.qemuPid !== undefined && !procCpu(st.qemuPid)) {
+        this.markExited(st, sink, now(), 'the QEMU process exited');
+        continue;
+      }
       let info;
       try {
         info = await this.conn.info(st.name);
@@ -348,6 +380,19 @@ export class VmBackend implements Backend<VmState> {
         sink.phase('gone', at);
       }
     }
+    if (st.exitedAt === undefined) {
+      const from = st.qemuPid === undefined ? 'the domain disappeared (QEMU process not found)' : 'the domain disappeared';
+      this.markExited(st, sink, now(), from);
+    }
+    st.resolveGone();
+  }
+
+  /** The instance ended: QEMU's exit seen (or the stand-in named by `from`); stops reading the console and resolves `wait`. */
+  private markExited(st: VmState, sink: TaskSink, at: number, from: string): void {
+    st.exitedAt = at;
+    st.exitedFrom = from;
+    sink.phase('exited', at);
+    st.meter.stop();
     st.reader?.stop();
     if (st.timer) clearTimeout(st.timer);
     st.resolveExit(this.exitResult(st));
@@ -385,8 +430,9 @@ export class VmBackend implements Backend<VmState> {
       if (!st.ending && !st.timedOut) st.stopped = true;
       await this.conn.destroy(st.name).catch(() => {});
       st.wake?.();
-      await settlesWithin(st.exit, GONE_TIMEOUT_MS);
+      await settlesWithin(st.goneP, GONE_TIMEOUT_MS);
     }
+    st.meter.stop();
     if (st.timer) clearTimeout(st.timer);
     this.removeFiles(st);
     st.removeCleanup();
@@ -397,6 +443,55 @@ export class VmBackend implements Backend<VmState> {
     st.filesRemoved = true;
     st.input?.release();
     rmSync(st.runDir, { recursive: true, force: true });
+  }
+
+  /**
+   * A bare `qemu-system-x86_64` with the same kernel, initramfs, root disk, machine type, memory,
+   * vCPUs, accelerator (and TCG cache size) and virtio-rng, no libvirt, the executor idle; the
+   * cross-check times it to the guest's init marker on its serial console (stdout).
+   */
+  async plainCommand(spec: TaskSpec): Promise<PlainCommand | undefined> {
+    const [image, accel, facts] = await Promise.all([this.image(), this.accelerator(), this.hostFacts()]);
+    const size = guestSize(spec.resources);
+    const task: ExecutorTask = { taskId: spec.taskId, mode: 'idle' };
+    const extra = process.env[KERNEL_ARGS_ENV]?.trim();
+    const cmdline = `${image.cmdline}${extra ? ` ${extra}` : ''} ${image.taskParam}=${encodeTask(task)}`;
+    const argv = [
+      facts.emulator || 'qemu-system-x86_64', '-machine', 'q35', '-accel', accel.accelerator === 'kvm' ? 'kvm' : 'tcg,tb-size=16',
+      '-m', String(size.memMiB), '-smp', String(size.vcpus), '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio',
+      '-kernel', image.kernel, '-initrd', image.initramfs, '-append', cmdline,
+      '-drive', `file=${image.rootDisk},format=raw,if=virtio,readonly=on`, '-device', 'virtio-rng-pci', '-no-reboot',
+    ];
+    return {
+      argv, marker: image.startMarker, isolabPhase: 'guestInit',
+      what: `plain qemu-system-x86_64 (${accel.accelerator}${accel.accelerator === 'tcg' ? ', emulated' : ''}, same kernel, initramfs, disk) to the guest's init marker, against isolab's requested → guestInit`,
+      stop: async () => {},
+    };
+  }
+
+  /**
+   * The QEMU process's own accounting: its CPU time (all threads: vCPUs under KVM, or TCG's
+   * translation, and device emulation) and peak resident set (VmHWM), read from /proc while it ran
+   * (the process is gone once it exits, so the figures are those of the last reading, `lagMs`
+   * before `exited`); the guest's own view (the executor's usage in the guest kernel) when its last
+   * line carried one.
+   */
+  async usage(handle: TaskHandle<VmState>): Promise<TaskUsage> {
+    const st = handle.state;
+    handle.attributes['vm.exitedFrom'] = st.exitedFrom ?? 'not exited';
+    const src = '/proc/<qemu pid>';
+    return st.meter.finish({
+      sources: {
+        cpuSeconds: `${src}/stat utime+stime (all QEMU threads), last reading before exit`,
+        peakMemoryBytes: `${src}/status VmHWM (QEMU's peak resident set)`,
+        readyMemoryBytes: `${src}/status VmRSS at ready`,
+        readBytes: `${src}/io rchar (QEMU reading the disk images), at the executor's last line`,
+      },
+      missing: {
+        ...(st.qemuPid === undefined ? { cpuSeconds: 'QEMU process not found (libvirt pid file unreadable: not a local qemu:///system?)' } : {}),
+        blockReadBytes: 'not read for VMs (QEMU\'s reads go through the host page cache)',
+      },
+    }, { final: false, exitedAt: st.exitedAt });
   }
 
   async stats(handle: TaskHandle<VmState>): Promise<TaskStats> {
@@ -421,6 +516,36 @@ export class VmBackend implements Backend<VmState> {
 
 function now(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** One reading of a domain's QEMU process: CPU of all its threads, resident set, high-water mark and rchar. */
+function readQemu(st: VmState): UsageReading | undefined {
+  st.qemuPid ??= qemuPid(st.name);
+  if (st.qemuPid === undefined) return undefined;
+  const c = procCpu(st.qemuPid);
+  const m = procMemory(st.qemuPid);
+  if (!c || !m) return undefined;
+  return {
+    cpuSeconds: c.user + c.system, cpuUserSeconds: c.user, cpuSystemSeconds: c.system, memoryBytes: m.rss, peakMemoryBytes: m.hwm,
+    readBytes: procReadChars(st.qemuPid), blockReadBytes: null,
+  };
+}
+
+/**
+ * Stamps when the domain's QEMU process first exists while libvirt's create call runs (QEMU starts
+ * paused; libvirt starts its vCPUs before the call returns): polls the pid file every 5 ms.
+ */
+async function watchQemuStart(name: string, creating: Promise<unknown>, seen: (at: number, pid: number) => void): Promise<void> {
+  let done = false;
+  void creating.then(() => (done = true), () => (done = true));
+  while (!done) {
+    const pid = qemuPid(name);
+    if (pid !== undefined) {
+      seen(now(), pid);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** The qemu process of a running domain on this host, from libvirt's pid file. */

@@ -12,7 +12,8 @@ import { summaryLines } from '../../report/render.js';
 import { removeGenerated, writeReport } from '../../report/write-report.js';
 import { session } from '../../session/session.js';
 import { installSignalCleanup } from '../../session/signals.js';
-import { int, list, num, parseFlags, str, type Command, type Parsed } from '../command.js';
+import { flag, int, list, num, parseFlags, str, type Command, type Parsed } from '../command.js';
+import { dropCachesFromEnv } from '../../experiments/cold.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { checkInputFile } from '../input.js';
 
@@ -21,7 +22,8 @@ export const RUN_FLAGS = {
   backends: { type: 'string' }, repeat: { type: 'string' }, warmup: { type: 'string' }, parallelism: { type: 'string' },
   'throughput-repeat': { type: 'string' }, input: { type: 'string' }, size: { type: 'string' }, out: { type: 'string' },
   'density-steps': { type: 'string' }, 'backend-density-steps': { type: 'string', multiple: true }, 'mem-budget': { type: 'string' },
-  'sampler-hz': { type: 'string' },
+  'sampler-hz': { type: 'string' }, 'drop-caches': { type: 'boolean' }, series: { type: 'string' }, 'density-rounds': { type: 'string' },
+  'time-budget': { type: 'string' }, 'no-cross-checks': { type: 'boolean' }, sizes: { type: 'string' },
 } as const;
 
 /** Backends whose descriptor has its own density steps, as `name=1,2,4` (for help texts). */
@@ -39,13 +41,26 @@ export function runOptionsHelp(d: RunDefaults, outDefault: string): string {
                           (default: ${defaultBackends().join(',')}); docker:RUNTIME runs the docker backend on
                           another OCI runtime dockerd knows (e.g. docker:crun). One that is not
                           registered or not healthy is reported as SKIPPED, with the reason
-  --repeat N              measured start-up runs per backend (default: ${d.repeat})
-  --warmup N              warm-up start-up runs per backend, not in the statistics (default: ${d.warmup})
+  --repeat N              warm start-up runs per backend (default: ${d.repeat}; an emulated VM: 8)
+  --warmup N              runs before the warm ones, kept apart as cold starts (default: ${d.warmup}); with
+                          --drop-caches, cold runs each after dropping the page cache (default 5)
+  --drop-caches           drop the host's page cache before each cold start (root; slows the host;
+                          also ISOLAB_DROP_CACHES=1). Without it the first run is kept apart and
+                          labelled as the nearest thing to a cold start
+  --series N              Firecracker-style launch series: N instances one after another, then N at
+                          once (default: ${d.series}; an emulated VM fewer; 0: none)
   --parallelism LIST      throughput map tasks, e.g. 1,2,4 (default: ${d.parallelism.join(',')})
-  --throughput-repeat N   wordcount jobs per backend and parallelism (default: ${d.throughputRepeat})
-  --input FILE            throughput input file
-  --size MB               or: generate a corpus of this many MB (10^6 bytes) (default: ${d.sizeMb})
+  --throughput-repeat N   wordcount jobs per configuration (default: ${d.throughputRepeat}; an emulated VM: 5)
+  --input FILE            throughput input file (one size for every backend: no fixed-cost fit)
+  --size MB               or: one generated corpus of this many MB (10^6 bytes) for every backend
+  --sizes LIST            or: P=1 fit sizes in MB for every backend, e.g. 20,80; the P comparison
+                          runs on the last (default: two sizes per backend from its priors, the larger
+                          corrected after the first so a process job at P=1 lasts ~5 s)
   --density-steps LIST    idle instances per density step (default: ${d.densitySteps.join(',')})
+  --density-rounds N      launches per density step (default: ${d.densityRounds})
+  --time-budget S         fit the run into S seconds by trimming (printed in the plan)
+                          (default: ${d.timeBudgetSeconds === null ? 'none' : d.timeBudgetSeconds}; 0: none)
+  --no-cross-checks       skip the cross-checks against docker run, plain QEMU and an outside PSS read
   --backend-density-steps NAME=LIST
                           density steps of one backend, repeatable (default: a backend's own,
                           ${ownSteps()})
@@ -60,12 +75,16 @@ const HELP = `Usage: isolab experiment startup|density|throughput|all [options]
 Measures what isolation costs on each backend (${defaultBackends().join(', ')}) and writes DIR/results.json
 (raw samples and summaries, rewritten after each configuration), results.csv, report.md and SVG charts.
 
-  startup     cold start of one executor through the master: offer → accept → instance started →
-              executor ready → first result → exit → cleaned up; warm-up, then N measured runs
-  density     K idle executors per backend, K rising until the memory budget, the last step or a
-              failed launch: PSS per instance, host available memory drop, launch rate serial/parallel
-  throughput  wordcount at each parallelism: job time split into start-up and steady state, MB/s,
-              speed-up vs P=1, host CPU % and memory sampled at ~10 Hz
+  startup     start of one executor through the master, phases offered → accepted → requested →
+              created → running → ready → first result → work done → exited → cleaned; the first
+              (or cold) run apart, then N warm runs; a launch series (N one after another, N at
+              once); cross-checks against docker run and a plain qemu-system-x86_64
+  density     K idle executors per backend, launched at once 3 times per K, K rising until the
+              memory budget, a time budget, the last step or a failed launch: PSS per instance
+              (cross-checked by an outside reader), host available memory drop, launch rate
+  throughput  wordcount at P=1 on two sizes per backend (fit time = a + b·bytes), then at each
+              parallelism on the larger: job time, each task's CPU-seconds and peak memory from the
+              isolation layer, MB/s, speed-up vs P=1 (stated only outside overlapping intervals)
   all         the three, in that order
 
 Options:
@@ -91,6 +110,8 @@ export interface PreparedRun {
   outDir: string;
   /** Throughput input file, when one was given. */
   inputFile?: InputFile;
+  /** Which per-backend settings the command line fixed. */
+  given?: Partial<Record<'repeat' | 'sizes' | 'series' | 'throughputRepeat', boolean>>;
 }
 
 /** `--backend-density-steps NAME=LIST` values, by backend; UsageError on a bad one. */
@@ -114,7 +135,7 @@ export async function prepareRun(p: Parsed, experiments: ExperimentName[], d: Ru
   if (unknown.length > 0) throw new UsageError(`unknown backend "${unknown[0]}" (known: ${defaultBackends().join(', ')}, or docker:RUNTIME)`);
   if (new Set(given).size !== given.length) throw new UsageError('--backends lists a backend twice');
   const backends = orderBackends(given);
-  if (str(p, 'input') !== undefined && str(p, 'size') !== undefined) throw new UsageError('give --input FILE or --size MB, not both');
+  if ([str(p, 'input'), str(p, 'size'), str(p, 'sizes')].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of --input FILE, --size MB, --sizes LIST');
   const repeat = int(p, 'repeat', d.repeat);
   const warmup = int(p, 'warmup', d.warmup, 0);
   const throughputRepeat = int(p, 'throughput-repeat', d.throughputRepeat);
@@ -132,6 +153,14 @@ export async function prepareRun(p: Parsed, experiments: ExperimentName[], d: Ru
   }
   const sizeMb = num(p, 'size', d.sizeMb, 0.000001);
   const inputBytes = inputFile?.bytes ?? Math.round(sizeMb * 1e6);
+  const sizesMb = str(p, 'sizes') === undefined ? undefined : list(p, 'sizes', []).map((x) => {
+    const v = Number(x);
+    if (!(v > 0) || v > 100_000) throw new UsageError(`--sizes takes MB values above 0, got "${x}"`);
+    return Math.round(v * 1e6);
+  }).sort((a, b) => a - b);
+  const series = int(p, 'series', d.series, 0);
+  const densityRounds = int(p, 'density-rounds', d.densityRounds);
+  const budget = str(p, 'time-budget') === undefined ? d.timeBudgetSeconds : num(p, 'time-budget', 0, 0);
   const budgetGiven = str(p, 'mem-budget');
   const memBudgetBytes = budgetGiven !== undefined ? num(p, 'mem-budget', 0, 1) * MiB : defaultBudgetBytes(await steadyAvailableMemory());
   const outDir = resolve(str(p, 'out') ?? join(repoRoot(), outDefault));
@@ -140,12 +169,23 @@ export async function prepareRun(p: Parsed, experiments: ExperimentName[], d: Ru
   } catch (err) {
     throw new UsageError(`cannot create ${outDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  const oneSize = str(p, 'size') !== undefined ? [inputBytes] : undefined;
+  const fitSizes = sizesMb ?? oneSize;
   const settings = makeSettings({
     experiments, backends, repeat, warmup, throughputRepeat, parallelism, inputBytes,
-    input: inputFile?.description ?? `generated corpus, ${sizeMb} MB, seed 1`,
+    input: inputFile?.description ?? (fitSizes ? `generated corpus, ${fitSizes.map((b) => b / 1e6).join(', ')} MB, seed 1` : 'generated corpora, sizes per backend, seed 1'),
     densitySteps, densityStepsByBackend: stepsByBackend, memBudgetBytes, samplerHz,
+    dropCaches: flag(p, 'drop-caches') || dropCachesFromEnv(), densityRounds, seriesDefault: series,
+    crossChecks: !flag(p, 'no-cross-checks'), timeBudgetSeconds: budget === 0 ? null : budget,
+    ...(str(p, 'warmup') !== undefined ? { coldRepeat: warmup } : {}),
   });
-  return { settings, outDir, inputFile };
+  if (fitSizes) {
+    settings.throughputSizesByBackend = Object.fromEntries(backends.map((b) => [b, [...fitSizes]]));
+    settings.throughputParallelBytes = Object.fromEntries(backends.map((b) => [b, fitSizes[fitSizes.length - 1]!]));
+  }
+  if (str(p, 'series') !== undefined) settings.seriesByBackend = Object.fromEntries(backends.map((b) => [b, series]));
+  const fixed = { repeat: str(p, "repeat") !== undefined, sizes: fitSizes !== undefined || inputFile !== undefined, series: str(p, 'series') !== undefined, throughputRepeat: str(p, 'throughput-repeat') !== undefined };
+  return { settings, outDir, inputFile, given: fixed };
 }
 
 /** Runs a prepared run with signal cleanup, then renders the report; `after` runs on every ending (dated copies). */
@@ -169,7 +209,7 @@ export async function executeRun(run: PreparedRun, after?: (dir: string) => void
     removeGenerated(run.outDir);
     log(`isolab: session ${sess.id}; writing ${run.outDir}`);
     try {
-      await runExperiments({ outDir: run.outDir, settings: run.settings, inputFile: run.inputFile, signal: abort.signal, log });
+      await runExperiments({ outDir: run.outDir, settings: run.settings, inputFile: run.inputFile, signal: abort.signal, log, given: run.given });
     } catch (err) {
       if (abort.signal.aborted) throw err;
       undoRender();

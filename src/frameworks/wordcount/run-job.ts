@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { LocalAgent } from '../../agent/agent.js';
+import { LocalAgent, type TaskEnd } from '../../agent/agent.js';
 import { detectHostResources } from '../../agent/host-resources.js';
 import type { Backend } from '../../backends/backend.js';
 import { startApiServer, type ApiServer } from '../../http/server.js';
@@ -56,6 +56,13 @@ export interface JobResult {
   attempts: MapAttempt[];
   /** Agent resources used. */
   agentResources: Resources;
+  /**
+   * Each task's complete record after its teardown (phases to `cleaned`, exit, the isolation
+   * layer's accounting), for the tasks that ended before the job returned.
+   */
+  taskEnds: TaskEnd[];
+  /** Seconds from the last map result merged (the job's end) to the last task's teardown done. */
+  teardownSeconds: number | null;
 }
 
 /** Runs one wordcount job end to end and tears the master down. */
@@ -63,6 +70,8 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
   const agentResources = o.agentResources ?? (await detectHostResources());
   const master = new Master();
   const agent = new LocalAgent(master, new Map([[o.backend.name, o.backend]]), o.signal);
+  const taskEnds: TaskEnd[] = [];
+  agent.onTaskEnd((e) => taskEnds.push(e));
   agent.register({ hostname: hostname(), resources: agentResources });
   master.start();
   o.onMaster?.(master);
@@ -88,24 +97,30 @@ export async function runWordcountJob(o: RunJobOptions): Promise<JobResult> {
     if (o.signal?.aborted) reject(o.signal.reason as Error);
     o.signal?.addEventListener('abort', () => reject(o.signal!.reason as Error), { once: true });
   });
+  let result: JobResult | undefined;
+  let t1 = 0;
   try {
     const outcome = await Promise.race([scheduler.outcome, aborted]);
-    const seconds = (performance.now() - t0) / 1000;
+    t1 = performance.now();
+    const seconds = (t1 - t0) / 1000;
     const canonical = canonicalBytes(outcome.counts);
     const s = summarize(outcome.counts);
-    return {
+    result = {
       counts: outcome.counts, canonical, sha256: sha256Hex(canonical), words: s.words, distinct: s.distinct, bytes: o.size,
-      seconds, attempts: outcome.attempts, agentResources,
+      seconds, attempts: outcome.attempts, agentResources, taskEnds, teardownSeconds: null,
     };
+    return result;
   } finally {
     driver.teardown();
-    await waitFor(() => agent.activeTasks === 0, 15_000);
+    const allEnded = await waitFor(() => agent.activeTasks === 0, 60_000);
+    if (result && allEnded) result.teardownSeconds = (performance.now() - t1) / 1000;
     master.stop();
     await api?.close();
   }
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  return cond();
 }

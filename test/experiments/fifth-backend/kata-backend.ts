@@ -1,4 +1,4 @@
-import type { Backend, ExitResult, Fingerprint, OwnedResource, TaskHandle, TaskSink, TaskSpec, TaskStats } from '../../../src/backends/backend.js';
+import { unmeasuredUsage, type Backend, type ExitResult, type Fingerprint, type OwnedResource, type TaskHandle, type TaskSink, type TaskSpec, type TaskStats, type TaskUsage } from '../../../src/backends/backend.js';
 import type { BackendDescriptor } from '../../../src/backends/descriptor.js';
 import { encodeMessage } from '../../../src/executor/protocol.js';
 import { countFileRange } from '../../../src/workload/count.js';
@@ -30,7 +30,10 @@ export class KataBackend implements Backend<KataState> {
   async start(spec: TaskSpec, sink: TaskSink): Promise<TaskHandle<KataState>> {
     this.specs.push(spec);
     const t = spec.executor;
-    sink.phase('microvmBooted', performance.timeOrigin + performance.now());
+    const at = performance.timeOrigin + performance.now();
+    sink.phase('created', at);
+    sink.phase('running', at);
+    sink.phase('microvmBooted', at);
     let end!: () => void;
     const ended = new Promise<void>((r) => (end = r));
     const exit = (async (): Promise<ExitResult> => {
@@ -43,6 +46,7 @@ export class KataBackend implements Backend<KataState> {
         await ended;
       }
       sink.line(encodeMessage({ type: 'done', taskId: t.taskId }));
+      sink.phase('exited', performance.timeOrigin + performance.now());
       return { exitCode: 0, timedOut: false };
     })();
     return {
@@ -63,6 +67,10 @@ export class KataBackend implements Backend<KataState> {
   async destroy(h: TaskHandle<KataState>): Promise<void> {
     h.state.end();
     await h.state.exit;
+  }
+
+  async usage(): Promise<TaskUsage> {
+    return unmeasuredUsage('fake kata: nothing runs');
   }
 
   async stats(): Promise<TaskStats> {
