@@ -141,7 +141,10 @@ export function backgroundSection(res: ResultsFile): string {
     'What each kind shares with the host, and where the workload\'s system calls go:',
     DIAGRAM,
     bs.length > 0
-      ? `In this run: ${bs.map((b) => `**${nounOf(res, b.name)}** shares ${b.descriptor!.shares}`).join('; ')}.`
+      ? blocks('The backends of this run, each in its own words (from its descriptor):', bulletList(bs.map((b) => {
+        const d = b.descriptor!;
+        return `**${d.displayName}** (${KIND_LABELS[d.kind]}, boundary: ${BOUNDARY_LABELS[d.boundary]}): ${d.summary} As ${nounOf(res, b.name)}, it shares ${d.shares}.`;
+      })))
       : '',
     heading('A qualitative comparison', 3),
     'Columns are this run\'s backends along the isolation spectrum; the attack-surface row is each backend\'s own ' +

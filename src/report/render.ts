@@ -13,6 +13,7 @@ import { throughputSection } from './sections/throughput.js';
 import { summaryLines, summaryTable } from './summary.js';
 
 export { headlines, summaryLines, summaryTable } from './summary.js';
+export { ms } from './format.js';
 
 function statusLine(res: ResultsFile): string {
   const took = `${fmt(res.elapsedSeconds / 60, 1)} min`;
