@@ -63,11 +63,12 @@ export function caveats(res: ResultsFile): Caveat[] {
     }
   }
   if (e.virtual) {
+    const vms = orderedBackends(res).filter((b) => b.usable && b.descriptor?.kind === 'vm');
     out.push({
       kind: 'nested',
-      text: 'The host is itself a virtual machine, so everything here runs nested: the process, container and sandbox ' +
-        'run inside a guest, and the lab\'s VMs are guests inside that guest (KVM inside a VM needs nested virtualisation; ' +
-        'without it they fall back to TCG). Every figure includes the outer hypervisor\'s overhead, which bare metal would not have.',
+      text: 'The host is itself a virtual machine, so everything here runs nested, inside a guest' +
+        (vms.length > 0 ? `; ${vms.map((b) => nounOf(res, b.name)).join(' and ')} runs as a guest inside that guest (KVM inside a VM needs nested virtualisation; without it, TCG)` : '') +
+        '. Every figure includes the outer hypervisor\'s overhead, which bare metal would not have.',
     });
   } else if (e.virtual === null) {
     out.push({ kind: 'nested', text: 'Whether the host is itself a virtual machine is not known: nested virtualisation cannot be ruled out.' });
@@ -113,9 +114,9 @@ export function caveats(res: ResultsFile): Caveat[] {
   if (notIn.length > 0) out.push({ kind: 'skipped', text: `Not part of this run: ${notIn.join(', ')}.` });
   out.push({
     kind: 'small-n',
-    text: 'Intervals are 95% confidence intervals of the median by order statistics, from n = 6 up; for 2 to 5 values the ' +
-      'min–max range stands in (wider, marked "range"); a single value has no interval. A ratio between backends is printed ' +
-      'only where their intervals do not overlap; otherwise the summary says the difference is not measurable.',
+    text: 'Intervals are 95% confidence intervals of the median by order statistics; they exist from n = 6 up. A figure from ' +
+      'fewer values shows its range ("no CI") and is never compared. A ratio between backends, or a speed-up, is printed only ' +
+      'where both intervals exist and do not overlap; otherwise the summary says the difference is not measurable.',
   });
   return out;
 }

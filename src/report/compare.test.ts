@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { summarize, type Summary } from '../stats/summary.js';
 import { judge, parseThreshold } from './compare.js';
-import { intervalOf, overlaps, separation } from './intervals.js';
+import { intervalOf, overlaps, rangeOf, separation } from './intervals.js';
 import type { MetricRow } from './metrics.js';
 
 function row(summary: Summary, unit = 'ms'): MetricRow {
@@ -18,9 +18,11 @@ const opts = { maxRegression: 0.1 };
 const base = [94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 106];
 
 describe('intervals', () => {
-  it('uses the CI when there is one, the min–max range for 2 ≤ n without one, nothing for one value', () => {
+  it('uses the CI (from n = 6), never a small sample\'s range', () => {
     expect(intervalOf(summarize(base))?.kind).toBe('ci');
-    expect(intervalOf({ ...summarize([1, 3]), ciLow: null, ciHigh: null })).toEqual({ low: 1, high: 3, kind: 'range' });
+    expect(intervalOf(summarize([1, 3, 5, 7, 9]))).toBeNull();
+    expect(rangeOf(summarize([1, 3, 5, 7, 9]))).toEqual({ low: 1, high: 9, kind: 'range' });
+    expect(rangeOf(summarize(base))).toBeNull();
     expect(intervalOf(summarize([5]))).toBeNull();
     expect(intervalOf(undefined)).toBeNull();
   });
@@ -53,8 +55,9 @@ describe('compare verdicts (a regression needs a worse median beyond the thresho
     expect(judge(row(summarize(base), 'MB/s'), row(summarize(base.map((x) => x / 2)), 'MB/s'), opts).verdict).toBe('regression');
     expect(judge(row(summarize(base)), row(summarize(base.map((x) => x / 2))), opts).verdict).toBe('improvement');
   });
-  it('one value per run cannot be judged; a metric in one run only is missing; host CPU % is never judged', () => {
+  it('fewer than 6 values cannot be judged; a metric in one run only is missing; host CPU % is never judged', () => {
     expect(judge(row(summarize([100])), row(summarize([200])), opts).verdict).toBe('no interval');
+    expect(judge(row(summarize([100, 101, 102, 103, 104])), row(summarize([200, 201, 202, 203, 204])), opts).verdict).toBe('no interval');
     expect(judge(row(summarize(base)), undefined, opts).verdict).toBe('missing');
     expect(judge(row(summarize(base), '%'), row(summarize(base.map((x) => x * 3)), '%'), opts).verdict).toBe('not judged');
   });

@@ -121,10 +121,10 @@ export function compareMarkdown(a: ResultsFile, b: ResultsFile, labels: [string,
     gate,
     regressions.length > 0 ? bulletList(regressions.map((r) => `${name(r)}: ${fmt(r.worseBy! * 100, 1)} % worse`)) : '',
     improvements.length > 0 ? `Improvements beyond ${pct} with non-overlapping intervals: ${improvements.map(name).join('; ')}.` : '',
-    `Medians with their interval: the 95 % confidence interval of the median where the run has one, else the min–max ` +
-      `range marked "(range)"; ratio = ${labels[1]} / ${labels[0]}. A metric is a **regression** when its median got worse ` +
-      `by more than ${pct} (slower or more memory; for rates, lower) *and* the two intervals do not overlap; worse inside ` +
-      `overlapping intervals is noise. "no interval" = fewer than 2 values in a run, so it cannot be judged. ${MISSING} = not measured in that run.`,
+    `Medians with their 95 % confidence interval (order statistics, from n = 6); ratio = ${labels[1]} / ${labels[0]}. A metric ` +
+      `is a **regression** when its median got worse by more than ${pct} (slower or more memory; for rates, lower) *and* the ` +
+      `two intervals do not overlap; worse inside overlapping intervals is noise. "no interval" = fewer than 6 values in a ` +
+      `run, so there is no interval and it cannot be judged. ${MISSING} = not measured in that run.`,
     table(['experiment', 'backend', 'config', 'metric', 'unit', labels[0], labels[1], `${labels[1]}/${labels[0]}`, 'verdict'], cells, ['l', 'l', 'l', 'l', 'l', 'r', 'r', 'r', 'l']),
   );
 }

@@ -1,6 +1,6 @@
 import type { RowContext } from '../experiments/types.js';
 import type { Summary } from '../stats/summary.js';
-import { intervalOf } from './intervals.js';
+import { intervalOf, rangeOf } from './intervals.js';
 import { fmt, MISSING, type Align, type Cell } from './markdown.js';
 
 /** Bytes in a MiB. */
@@ -35,12 +35,13 @@ export function scaleSummary(s: Summary, k: number): Summary {
   return { ...s, median: m(s.median), p95: m(s.p95), min: m(s.min), max: m(s.max), mean: m(s.mean), stddev: m(s.stddev), ciLow: m(s.ciLow), ciHigh: m(s.ciHigh) };
 }
 
-/** "median [low, high]" with the interval the comparisons use, "median (n=3, range a–b)" below n=6, or "—". */
+/** "median [low, high]" with its 95% CI, "median (n=3, range a–b, no CI)" below n = 6, "median (n=1)", or "—". */
 export function withInterval(s: Summary | null | undefined, f: (x: number) => string): string {
   if (!s || s.median === null) return MISSING;
   const i = intervalOf(s);
-  if (!i) return `${f(s.median)} (n=${s.n})`;
-  return i.kind === 'ci' ? `${f(s.median)} [${f(i.low)}, ${f(i.high)}]` : `${f(s.median)} (n=${s.n}, range ${f(i.low)}–${f(i.high)})`;
+  if (i) return `${f(s.median)} [${f(i.low)}, ${f(i.high)}]`;
+  const r = rangeOf(s);
+  return r ? `${f(s.median)} (n=${s.n}, range ${f(r.low)}–${f(r.high)}, no CI)` : `${f(s.median)} (n=${s.n})`;
 }
 
 /** Why a configuration has no figures: `SKIPPED: reason`, `FAILED: reason`, ... */

@@ -1,25 +1,30 @@
 import type { Summary } from '../stats/summary.js';
 
-/** Where a median plausibly lies: its confidence interval, or the whole sample's range when there is none. */
+/** Where a median plausibly lies (its confidence interval), or, for display only, a small sample's range. */
 export interface Interval {
   /** Lower end. */
   low: number;
   /** Upper end. */
   high: number;
-  /** `ci`: the summary's confidence interval of the median; `range`: min to max of a small sample (n < 6, no CI). */
+  /** `ci`: the summary's confidence interval of the median; `range`: min to max of a sample too small for one (shown, never compared). */
   kind: 'ci' | 'range';
 }
 
 /**
- * The interval a comparison uses for a summary: its CI of the median when it has one; otherwise,
- * for 2 ≤ n, the sample's min–max range (wider than any CI, so "no overlap" stays a strong
- * statement); null for one value or none, which supports no comparison at all.
+ * The interval comparisons use: the summary's 95% CI of the median, which exists from n = 6 (order
+ * statistics). Null below that: such a figure is shown with its range but never compared, in the
+ * summary as in `compare`.
  */
 export function intervalOf(s: Summary | null | undefined): Interval | null {
   if (!s || s.n === 0 || s.median === null) return null;
   if (s.ciLow !== null && s.ciHigh !== null && s.n > 1) return { low: s.ciLow, high: s.ciHigh, kind: 'ci' };
-  if (s.n >= 2 && s.min !== null && s.max !== null) return { low: s.min, high: s.max, kind: 'range' };
   return null;
+}
+
+/** The min–max range of a sample of 2–5 values (too small for a CI), for display; null otherwise. */
+export function rangeOf(s: Summary | null | undefined): Interval | null {
+  if (!s || s.n < 2 || s.min === null || s.max === null || intervalOf(s)) return null;
+  return { low: s.min, high: s.max, kind: 'range' };
 }
 
 /** True when two closed intervals share at least one point. */

@@ -175,7 +175,7 @@ function throughputCharts(res: ResultsFile): ChartJob[] {
     const title = `Wordcount job time at each parallelism (s; ${nText(ns)} jobs per point)`;
     jobs.push({
       file: 'throughput-parallelism.svg', title,
-      render: () => intervalChart({ title, subtitle: 'blue: median and its 95% CI (min–max range below n = 6); grey: every job; one panel per backend, own scale', data, points, xTitle: 'parallelism P (map tasks)', yTitle: 'job time (s)', xs: ps.map((p) => `P=${p}`) }),
+      render: () => intervalChart({ title, subtitle: 'blue: median and its 95% CI (no bar below n = 6); grey: every job; one panel per backend, own scale', data, points, xTitle: 'parallelism P (map tasks)', yTitle: 'job time (s)', xs: ps.map((p) => `P=${p}`) }),
     });
   }
   const fits = (res.fits ?? []).filter((f) => f.points.length > 0);

@@ -2,21 +2,31 @@ import type { DensityResult, ResultsFile, RowContext, ThroughputResult } from '.
 import type { Summary } from '../stats/summary.js';
 import { baselineOf, headerOf, inIsolationOrder, nounOf, orderedBackends } from './backends.js';
 import { MIB, ratioText, scaleSummary } from './format.js';
-import { intervalOf, overlaps, type Interval } from './intervals.js';
+import { intervalOf, overlaps, rangeOf, type Interval } from './intervals.js';
 import { fmt, missing, MISSING, table, type Align } from './markdown.js';
 
 /** One backend's value of a headline figure, with the interval its comparisons use. */
 export interface Estimate {
   /** The value (a median, or a fitted parameter). */
   value: number | null;
-  /** Its interval (CI, or a min–max range for 2–5 values); null when there is none. */
+  /** Its 95% confidence interval; null when there is none (n < 6). */
   interval: Interval | null;
+  /** For 2–5 values: their min–max range, shown but never compared. */
+  range?: Interval | null;
   /** Number of values behind it. */
   n: number;
   /** Extra text after the value (e.g. "at P=2"). */
   note?: string;
   /** A count, not a statistic: shown without n or interval. */
   exact?: boolean;
+  /** The whole text, already formatted (no interval or ratio is added). */
+  text?: string;
+}
+
+/** Why a backend has no figure, when the data says so (e.g. a fit's note). */
+export interface Missing {
+  /** The reason. */
+  missing: string;
 }
 
 /** One headline figure: its title and each backend's value as text. */
@@ -30,7 +40,7 @@ export interface Headline {
 /** An estimate from a summary (its median and interval). */
 export function fromSummary(s: Summary | null | undefined): Estimate | null {
   if (!s || s.median === null) return null;
-  return { value: s.median, interval: intervalOf(s), n: s.n };
+  return { value: s.median, interval: intervalOf(s), range: rangeOf(s), n: s.n };
 }
 
 /** Why a backend has no figure in an experiment: not usable, or its configuration's reason. */
@@ -50,11 +60,13 @@ export function compared(
 ): { text: string; ratio: number | null } {
   const f = (x: number): string => fmt(x, digits);
   const u = unit === '×' ? '×' : unit ? ` ${unit}` : '';
+  if (e.text) return { text: e.text, ratio: null };
   const i = e.interval;
-  const iv = e.exact ? '' : i ? (i.kind === 'ci' ? ` [${f(i.low)}, ${f(i.high)}]` : ` (range ${f(i.low)}–${f(i.high)}, n=${e.n})`) : ` (n=${e.n}, no interval)`;
+  const r0 = e.range;
+  const iv = e.exact ? '' : i ? ` [${f(i.low)}, ${f(i.high)}]` : r0 ? ` (n=${e.n}, range ${f(r0.low)}–${f(r0.high)}, no CI)` : ` (n=${e.n}, no CI)`;
   const head = `${f(e.value!)}${u}${iv}${e.note ? ` ${e.note}` : ''}`;
   if (!base || !baseNoun || base.value === null) return { text: head, ratio: null };
-  if (!i || !base.interval) return { text: `${head}, no ratio to ${baseNoun} (${!i ? 'no interval' : `no interval for ${baseNoun}`})`, ratio: null };
+  if (!i || !base.interval) return { text: `${head}, no ratio to ${baseNoun} (${!i ? 'n < 6: no CI' : `no CI for ${baseNoun}`})`, ratio: null };
   if (overlaps(i, base.interval)) return { text: `${head}, not measurably different from ${baseNoun} (intervals overlap)`, ratio: null };
   if (e.value! <= 0 || base.value <= 0) return { text: head, ratio: null };
   const r = e.value! / base.value;
@@ -64,8 +76,17 @@ export function compared(
 /** The figure per backend; every backend of the run appears, a missing one with its reason. */
 function headline(
   res: ResultsFile, title: string, unit: string, digits: number, rows: readonly RowContext[],
-  get: (backend: string) => Estimate | null, withRatio = true,
+  get0: (backend: string) => Estimate | Missing | null, withRatio = true,
 ): Headline {
+  const why = new Map<string, string>();
+  const get = (b: string): Estimate | null => {
+    const v = get0(b);
+    if (v && 'missing' in v) {
+      why.set(b, v.missing);
+      return null;
+    }
+    return v;
+  };
   const base = baselineOf(res);
   const baseEst = base && withRatio ? get(base.name) : null;
   const baseNoun = base && withRatio ? nounOf(res, base.name) : null;
@@ -73,7 +94,7 @@ function headline(
     title,
     cells: res.backends.map((b) => {
       const e = get(b.name);
-      if (!e || e.value === null) return { backend: b.name, estimate: null, text: missing(whyMissing(res, rows, b.name)), ratio: null };
+      if (!e || e.value === null) return { backend: b.name, estimate: null, text: missing(why.get(b.name) ?? whyMissing(res, rows, b.name)), ratio: null };
       const c = b.name === base?.name ? compared(e, null, null, digits, unit) : compared(e, baseEst, baseNoun, digits, unit);
       return { backend: b.name, estimate: e, ...c };
     }),
@@ -112,7 +133,7 @@ export function headlines(res0: ResultsFile): Headline[] {
     }
     out.push(headline(res, 'Density: instances reached (K) and why it stopped', '', 0, res.density, (b) => {
       const r = dr(b);
-      return r && r.kReached > 0 ? { value: r.kReached, interval: null, n: 1, exact: true, note: `(${r.stopReason})` } : null;
+      return r && r.kReached > 0 ? { value: r.kReached, interval: null, n: 1, exact: true, text: `K=${r.kReached}; stopped: ${r.stopReason}` } : null;
     }, false));
     const kr = commonK(res.density, (r, kk) => (r.steps.find((s) => s.k === kk)?.summary.rate.n ?? 0) > 0);
     if (kr !== null) {
@@ -124,11 +145,12 @@ export function headlines(res0: ResultsFile): Headline[] {
     for (const p of [1, 2]) {
       out.push(headline(res, `Wordcount job time at P=${p} (s)`, 's', 2, res.throughput, (b) => fromSummary(parallelRow(res, b, p)?.summary.jobSeconds)));
     }
-    out.push(headline(res, 'Speed-up of P=2 over P=1 (same input)', '×', 2, res.throughput, (b) => {
+    out.push(headline(res, 'Speed-up of P=2 over P=1 (same input; stated only when the two job-time intervals do not overlap)', '×', 2, res.throughput, (b) => {
       const sp = parallelRow(res, b, 2)?.speedup;
       if (!sp || sp.ratio === null) return null;
-      if (!sp.measurable) return { value: sp.ratio, interval: sp.interval ? { ...sp.interval, kind: 'ci' } : null, n: 0, note: `: no measurable speed-up (${sp.why ?? 'intervals overlap'})` };
-      return { value: sp.ratio, interval: sp.interval ? { ...sp.interval, kind: 'ci' } : null, n: 0 };
+      const iv = sp.interval ? ` [${fmt(sp.interval.low, 2)}, ${fmt(sp.interval.high, 2)}]` : '';
+      const text = sp.measurable ? `${fmt(sp.ratio, 2)}×${iv}` : `no measurable speed-up (${fmt(sp.ratio, 2)}×${iv}; ${sp.why ?? 'intervals overlap'})`;
+      return { value: sp.ratio, interval: null, n: 0, text };
     }, false));
     out.push(headline(res, 'CPU-seconds per input MB at P=1 (isolation layer\'s count)', 's/MB', 3, res.throughput,
       (b) => fromSummary(parallelRow(res, b, 1)?.summary.cpuSecondsPerMB)));
@@ -139,10 +161,12 @@ export function headlines(res0: ResultsFile): Headline[] {
     const fit = (b: string) => res.fits?.find((f) => f.backend === b);
     out.push(headline(res, 'Steady-state counting rate 1/b from time = a + b·bytes (MB/s, higher is better)', 'MB/s', 2, res.throughput, (b) => {
       const f = fit(b);
+      if (f && f.mbPerSecond == null) return { missing: f.note ?? 'no fit' };
       return f?.mbPerSecond != null ? { value: f.mbPerSecond, interval: f.mbPerSecondInterval ? { ...f.mbPerSecondInterval, kind: 'ci' } : null, n: f.points.length } : null;
     }));
     out.push(headline(res, 'Fixed cost per job a from the same fit (s)', 's', 2, res.throughput, (b) => {
       const f = fit(b);
+      if (f && f.fixedSeconds == null) return { missing: f.note ?? 'no fit' };
       return f?.fixedSeconds != null ? { value: f.fixedSeconds, interval: f.fixedInterval ? { ...f.fixedInterval, kind: 'ci' } : null, n: f.points.length } : null;
     }));
   }

@@ -12,8 +12,8 @@ the ratio NEW/BASE and a verdict, and fails when a metric got worse.
 
 A metric is a regression when its median got worse by more than the threshold (slower, more
 memory; for rates such as MB/s, lower) AND the two intervals do not overlap (the 95% CI of the
-median where the run has one, else the min-max range of the sample). Worse inside overlapping
-intervals is reported as noise and does not fail the gate.
+median, by order statistics, which exists from 6 values). Worse inside overlapping intervals is
+reported as noise and does not fail the gate; a metric with fewer than 6 values is not judged.
 
 Options:
   --max-regression PCT   threshold, in percent ("10%" or "10"); default 10%

@@ -68,9 +68,9 @@ export function methodSection(res: ResultsFile): string {
       'Median, min, max, coefficient of variation (sd / mean). The 95% confidence interval of the median is distribution-free, by order ' +
         'statistics: [x(k), x(n+1−k)] with the largest k whose exact binomial coverage is still ≥ 95% (the coverage is recorded). It exists ' +
         'from n = 6; below that no interval and no p95 are reported. A percentile bootstrap is available, labelled as such, and is not the default.',
-      'Comparisons between backends and against P = 1 use these intervals: a ratio is stated only when the two intervals do not overlap, ' +
-        'otherwise the difference is reported as not measurable. For 2–5 values the min–max range stands in for the interval (wider, so a ' +
-        '"no overlap" stays a strong statement); a single value is never compared.',
+      'Comparisons between backends and against P = 1 use these intervals: a ratio is stated only when both intervals exist and do not ' +
+        'overlap, otherwise the difference is reported as not measurable. A figure from fewer than 6 values shows its min–max range, ' +
+        'marked "no CI", and is never compared.',
       'Outliers are flagged by MAD (modified z-score > 3.5, Iglewicz & Hoaglin) and kept in the data and the statistics.',
       `Every result row carries its backend, accelerator, the limits requested and those the backend enforced, and the environment. results.json holds ` +
         `every raw sample and is rewritten after each configuration; this report is rendered from it alone (\`isolab report DIR\`).${res.plan ? ` Time budget planned: ${fmt(res.plan.estimateSeconds / 60, 1)} min.` : ''}`,
