@@ -1,6 +1,6 @@
-import { BOUNDARY_LABELS, KIND_LABELS, type Component } from '../../backends/descriptor.js';
+import { BOUNDARY_LABELS, isEmulated, KIND_LABELS, type Component } from '../../backends/descriptor.js';
 import type { ResultsFile, RowContext } from '../../experiments/types.js';
-import { accelOf, nounOf, orderedBackends } from '../backends.js';
+import { emulationLabel, nounOf, orderedBackends } from '../backends.js';
 import { GIB } from '../format.js';
 import { blocks, fmt, heading, missing, MISSING, table, type Cell } from '../markdown.js';
 
@@ -43,7 +43,7 @@ export function environmentSection(res: ResultsFile): string {
   const e = res.environment;
   const accels = orderedBackends(res).filter((b) => b.descriptor?.accelerator || b.accelerator !== 'none');
   const accel = accels.length === 0 ? missing('no backend with an accelerator in this run')
-    : accels.map((b) => (b.usable ? `${nounOf(res, b.name)}: ${accelOf(res, b.name)}` : `${b.name}: ${missing(`${b.health}: ${b.description}`)}`)).join('; ');
+    : accels.map((b) => (b.usable ? nounOf(res, b.name) : `${b.name}: ${missing(`${b.health}: ${b.description}`)}`)).join('; ');
   const rows: Cell[][] = [
     ['CPU', e.cpuModel],
     ['cores (logical / physical)', `${e.cores} / ${e.physicalCores ?? MISSING}`],
@@ -64,7 +64,7 @@ export function environmentSection(res: ResultsFile): string {
     b.descriptor ? `${KIND_LABELS[b.descriptor.kind]}, ${BOUNDARY_LABELS[b.descriptor.boundary]}` : MISSING,
     b.usable ? 'used' : 'SKIPPED',
     b.health,
-    b.accelerator,
+    isEmulated(b.descriptor, b.accelerator) ? `${b.accelerator} (${emulationLabel(b.accelerator)})` : b.accelerator,
     b.description,
     Object.entries(b.attributes).map(([k, v]) => `${k}=${v}`).join('; ') || MISSING,
   ]);
