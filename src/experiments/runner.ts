@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { detectHostResources } from '../agent/host-resources.js';
 import type { Backend } from '../backends/backend.js';
@@ -119,6 +120,7 @@ function refineLargeSize(s: RunSettings, b: BackendInfo, small: ThroughputResult
 export async function runExperiments(o: RunOptions): Promise<ResultsFile> {
   const src = o.source ?? registrySource;
   const s = o.settings;
+  setMaxListeners(4096, o.signal);
   const [environment, backends] = await Promise.all([collectEnvironment(), inspectBackends(s.backends, src)]);
   s.backends = backends.map((b) => b.name);
   applyDescriptorSteps(s, backends);

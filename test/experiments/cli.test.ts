@@ -27,7 +27,7 @@ describe('isolab experiment: usage errors exit 2 with one line on stderr', () =>
     [['experiment', 'density', '--backend-density-steps', 'vm=1,x'], /--backend-density-steps takes integers from 1 to 512, got "x"/],
     [['experiment', 'throughput', '--input', join(dir, 'missing.txt')], /missing\.txt: no such file/],
     [['experiment', 'throughput', '--input', empty], /empty file/],
-    [['experiment', 'throughput', '--input', empty, '--size', '1'], /--input FILE or --size MB, not both/],
+    [['experiment', 'throughput', '--input', empty, '--size', '1'], /give one of --input FILE, --size MB, --sizes LIST/],
     [['experiment', 'throughput', '--parallelism', '1,0'], /--parallelism takes integers from 1 to 64, got "0"/],
     [['experiment', 'startup', '--repeat', 'x'], /--repeat must be an integer >= 1/],
     [['experiment', 'startup', '--bogus'], /Unknown option --bogus/i],

@@ -10,10 +10,12 @@ import { spawnIsolab, tableRows, tempDir } from './helpers.js';
 describe('isolab experiment startup --backends process --repeat 5 (end to end)', () => {
   it('writes results.json, results.csv, charts and a report whose medians are the medians of the raw samples', async () => {
     const out = tempDir();
-    const run = spawnIsolab(['experiment', 'startup', '--backends', 'process', '--repeat', '5', '--warmup', '1', '--out', out]);
+    const run = spawnIsolab(['experiment', 'startup', '--backends', 'process', '--repeat', '5', '--warmup', '1', '--series', '2', '--out', out]);
     const code = await run.exit;
-    expect(run.stderr()).toMatch(/\[1\/6\] startup · process · warm-up 1\/1 · .* ETA/);
-    expect(run.stderr()).toMatch(/\[6\/6\] startup · process · run 5\/5/);
+    expect(run.stderr()).toMatch(/isolab: plan:   startup · process · 1 first \+ 5 warm start-ups/);
+    expect(run.stderr()).toMatch(/\[1\/\d+\] startup · process · first 1\/1 · .* ETA/);
+    expect(run.stderr()).toMatch(/\[6\/\d+\] startup · process · warm 5\/5/);
+    expect(run.stderr()).toMatch(/startup · process · 2 launched at once/);
     expect(code).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsFile;
     expect(res.status).toBe('complete');
@@ -24,6 +26,9 @@ describe('isolab experiment startup --backends process --repeat 5 (end to end)',
     expect(r.limitsEnforced).not.toBeNull();
     expect(r.environment.hostname).toBe(res.environment.hostname);
     expect(r.samples.filter((s) => s.warmup)).toHaveLength(1);
+    expect(r.samples[0]!.start).toBe('first');
+    expect(r.series!.map((x) => [x.mode, x.n, x.ready])).toEqual([['serial', 2, 2], ['parallel', 2, 2]]);
+    for (const s of r.samples) expect(s.task!.usage!.cpuSeconds).toBeGreaterThan(0);
     const measured = r.samples.filter((s) => !s.warmup && s.ok);
     expect(measured).toHaveLength(5);
 

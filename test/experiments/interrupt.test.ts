@@ -11,14 +11,14 @@ describe('SIGINT during isolab experiment', () => {
     const out = tempDir();
     const sessionId = `exint${Date.now().toString(36)}`;
     const run = spawnIsolab(
-      ['experiment', 'all', '--backends', 'process', '--repeat', '2', '--warmup', '0', '--density-steps', '1,2,4,8,16,32',
+      ['experiment', 'all', '--backends', 'process', '--repeat', '2', '--warmup', '0', '--series', '0', '--density-steps', '1,2,4,8,16,32',
         '--size', '0.2', '--parallelism', '1', '--throughput-repeat', '1', '--mem-budget', '4096', '--out', out],
       { ISOLAB_SESSION: sessionId },
     );
     const deadline = Date.now() + 60_000;
     const live = (): boolean => ownedPids().some((p) => p.session === sessionId);
     // wait until the density step K=4 has its instances up, so instances are live when the signal comes
-    while (Date.now() < deadline && !(run.stderr().includes('density · process · K=4 serial') && live())) {
+    while (Date.now() < deadline && !(run.stderr().includes('density · process · K=4 launch 1/3') && live())) {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(live()).toBe(true);
@@ -37,7 +37,8 @@ describe('SIGINT during isolab experiment', () => {
     expect(density.status).toBe('partial');
     expect(density.reason).toMatch(/SIGINT/);
     expect(density.steps.map((s) => s.k).slice(0, 2)).toEqual([1, 2]);
-    expect(density.steps[0]!.serial.ready).toBe(1);
+    expect(density.steps[0]!.rounds[0]!.ready).toBe(1);
+    expect(density.steps[0]!.rounds).toHaveLength(3);
     expect(res.throughput).toEqual([]);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Status: interrupted/);
 
