@@ -58,7 +58,7 @@ export const SOURCES: readonly Source[] = [
     authors: 'Firecracker project',
     title: 'Firecracker SPECIFICATION.md and docs/design.md',
     venue: 'github.com/firecracker-microvm/firecracker',
-    year: 2023,
+    year: 2019,
     url: 'https://github.com/firecracker-microvm/firecracker/blob/main/SPECIFICATION.md',
     hardware: 'AWS i3.metal, hyper-threading disabled (the stored version of the specification); later versions name m5d.metal and m6g.metal',
   },
@@ -85,7 +85,7 @@ export const SOURCES: readonly Source[] = [
     authors: 'G. Scrivano and crun contributors',
     title: 'crun README, section "Performance"',
     venue: 'github.com/containers/crun',
-    year: 2020,
+    year: 2019,
     url: 'https://github.com/containers/crun#performance',
     hardware: 'the author\'s machine, not specified',
   },
@@ -123,25 +123,25 @@ export const PUBLISHED_REFERENCES: readonly Reference[] = [
   {
     source: 'agache20', what: 'Firecracker boot, serial, one microVM at a time',
     figure: 'median ≈ 190–199 ms end to end (process start → guest init); ≈ 110–112 ms guest boot of a pre-configured VM ("FC-pre", InstanceStart → init)',
-    where: 'the paper\'s serial boot-time CDF (FC-pre, FC, Cloud Hypervisor, QEMU); data: m5d.metal-ht/boot-serial-fc-cdf.dat and raw/boot-serial-fc.dat, plotted by data/gnuplot/boot-serial.gpl',
+    where: 'the paper\'s serial boot-time CDF (FC-pre, FC, Cloud Hypervisor, QEMU); data: data/m5d.metal-ht/boot-serial-fc-cdf.dat (commit 07e26f0) and raw/boot-serial-fc.dat (commit 8d365b0), plotted by data/gnuplot/boot-serial.gpl ("for the paper")',
     how: 'CDF of 500 serial boots, 1 vCPU, 512 MiB (boot-time/firecracker.sh); the range covers the data versions in the repository',
   },
   {
     source: 'agache20', what: 'QEMU boot, same test',
     figure: 'median ≈ 214 ms (QEMU with qboot, the "QEMU" line of the paper\'s figure); ≈ 234 ms without qboot',
-    where: 'm5d.metal-ht/boot-serial-qboot-cdf.dat (paper figure) and boot-serial.csv (vmm = qemu)',
+    where: 'data/m5d.metal-ht/boot-serial-qboot-cdf.dat (commit 07e26f0; the paper figure\'s QEMU line) and boot-serial.csv (commit 8d365b0, vmm = qemu)',
     how: 'CDF of serial boots, as above',
   },
   {
     source: 'agache20', what: 'VMM memory overhead per VM (RSS of the VMM beyond the guest\'s memory)',
     figure: 'Firecracker ≈ 4.6 MB, Cloud Hypervisor ≈ 13 MB, QEMU ≈ 131 MB (256 MiB guest)',
-    where: 'the paper\'s memory-overhead figure, drawn by data/gnuplot/mem.gpl (PMAP_DATA − VMSZ) from m5d.metal-ht/mem-{fc,chv,qemu}.dat',
+    where: 'the paper\'s memory-overhead figure, drawn by data/gnuplot/mem.gpl (PMAP_DATA − VMSZ) from data/m5d.metal-ht/mem-{fc,chv,qemu}.dat (commits 8d365b0, 07e26f0)',
     how: 'one VM per size, sizes 128 MiB–8 GiB; overhead in KB read with pmap',
   },
   {
     source: 'fcspec', what: 'Firecracker boot to guest /sbin/init (specification)',
     figure: '≤ 125 ms from the InstanceStart API call; VMM memory overhead ≤ 5 MiB',
-    where: 'SPECIFICATION.md, item "Overhead" (1 vCPU, 128 MiB, serial console off, minimal kernel and root file system)',
+    where: 'SPECIFICATION.md (commit 0aad46c), item "Overhead" (1 vCPU, 128 MiB, serial console off, minimal kernel and root file system)',
     how: 'an upper bound enforced by the project\'s integration tests, not a distribution',
   },
   {
@@ -153,7 +153,7 @@ export const PUBLISHED_REFERENCES: readonly Reference[] = [
   {
     source: 'gvisor', what: 'memory per idle container (`sleep`), host available-memory drop / N',
     figure: 'runc 4.1 MB; runsc (gVisor) 23.7 MB',
-    where: 'Performance Guide, "Memory usage" figure (perf.py density); data website/performance/density.csv, density.empty',
+    where: 'Performance Guide, "Memory usage" figure (perf.py density); data website/performance/density.csv (commit a3f97a7), density.empty',
     how: 'N = 50 containers; host available memory before and after, divided by N',
   },
   {
@@ -165,7 +165,7 @@ export const PUBLISHED_REFERENCES: readonly Reference[] = [
   {
     source: 'gvisor', what: 'one raw system call',
     figure: 'runc 1.9 µs; runsc ptrace 38.2 µs; runsc KVM platform 0.76 µs',
-    where: 'Performance Guide, "System calls" figure (perf.py syscall); data website/performance/syscall.csv',
+    where: 'Performance Guide, "System calls" figure (perf.py syscall); data website/performance/syscall.csv (commit ff463a6)',
     how: 'mean time of a large number of system calls in one binary',
   },
   {
@@ -183,7 +183,7 @@ export const PUBLISHED_REFERENCES: readonly Reference[] = [
   {
     source: 'crun', what: 'OCI runtime only: 100 containers running /bin/true one after another',
     figure: 'crun 1.69 s (≈ 17 ms each); runc 3.34 s (≈ 33 ms each)',
-    where: 'README, table under "Performance"',
+    where: 'README (commit 0138c64), table under "Performance"',
     how: 'one elapsed time for the 100 runs',
   },
   {
