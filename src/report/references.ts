@@ -134,9 +134,9 @@ export const PUBLISHED_REFERENCES: readonly Reference[] = [
   },
   {
     source: 'agache20', what: 'VMM memory overhead per VM (RSS of the VMM beyond the guest\'s memory)',
-    figure: 'Firecracker ≈ 4.6 MB, Cloud Hypervisor ≈ 13 MB, QEMU ≈ 131 MB (256 MiB guest)',
+    figure: 'Firecracker ≈ 4.6 MiB, Cloud Hypervisor ≈ 13.3 MiB, QEMU ≈ 131 MiB (256 MiB guest)',
     where: 'the paper\'s memory-overhead figure, drawn by data/gnuplot/mem.gpl (PMAP_DATA − VMSZ) from data/m5d.metal-ht/mem-{fc,chv,qemu}.dat (commits 8d365b0, 07e26f0)',
-    how: 'one VM per size, sizes 128 MiB–8 GiB; overhead in KB read with pmap',
+    how: 'one VM per size, sizes 128 MiB–8 GiB; the data is in KiB (pmap)',
   },
   {
     source: 'fcspec', what: 'Firecracker boot to guest /sbin/init (specification)',
