@@ -35,7 +35,7 @@ const KIND_TRAITS: Readonly<Record<IsolationKind, {
   vm: {
     kernel: 'no: its own guest kernel on virtual hardware',
     startup: 'a VMM process, firmware or direct kernel boot, the guest kernel\'s boot and init, then the program: seconds for a general-purpose VM, ~0.1–0.2 s for a minimal microVM (see the references)',
-    memory: 'the guest\'s memory as the guest touches it, plus the VMM\'s own (QEMU ≈ 131 MB of overhead, Firecracker ≈ 5 MB in the references)',
+    memory: 'the guest\'s memory as the guest touches it, plus the VMM\'s own (QEMU ≈ 131 MiB of overhead, Firecracker ≈ 5 MiB in the references)',
     density: 'lowest: a whole guest per instance, unless memory is overcommitted or deduplicated (KSM, balloon)',
     migration: 'live migration of a running VM between hosts (QEMU/libvirt), the mature case',
   },
