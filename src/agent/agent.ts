@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Backend, ExitResult, LimitsEnforced, TaskHandle, TaskUsage } from '../backends/backend.js';
-import { decodeMessage, type ExecutorTask, type ReadyMessage, type ResultMessage } from '../executor/protocol.js';
+import type { Backend, ExitResult, LimitsEnforced, TaskHandle, TaskSink, TaskUsage } from '../backends/backend.js';
+import type { ExecutorTask, ReadyMessage, ResultMessage } from '../executor/protocol.js';
 import type { Master } from '../master/master.js';
 import type { Resources } from '../master/resources.js';
 import type { TaskState } from '../master/task-state.js';
 import type { AgentDriver, AgentInfo, LaunchedTask, TaskStatus } from '../master/types.js';
+import { ExecutorOutput } from './executor-output.js';
 import { outcomeAtWorkDone, readUsage, snapshot, WorkDoneSignal, type TaskEndListener } from './task-end.js';
 
 export type { TaskEnd, TaskEndListener } from './task-end.js';
@@ -149,26 +150,15 @@ export class LocalAgent implements AgentDriver {
       return;
     }
     this.update(task, 'starting');
-    const sink = {
+    const output = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
+      if (r.handle) void backend.stop(r.handle, 2000).catch(() => {});
+    });
+    const sink: TaskSink = {
       line: (text: string) => {
-        const m = decodeMessage(text);
-        if (!m) return;
-        if (m.type === 'ready') {
-          data.ready = m;
-          data.phases.ready ??= clock.now();
-        } else if (m.type === 'result') {
-          data.result = m;
-          data.phases.firstResult ??= clock.now();
-        } else if (m.type === 'error') {
-          data.error = m.message;
-          workDone.stamp(data, clock.now());
-        } else if (m.type === 'done') {
-          workDone.stamp(data, clock.now());
-        }
+        output.line(text);
+        if (data.phases.workDone !== undefined) workDone.reach();
       },
-      phase: (name: string, at: number) => {
-        data.phases[name] ??= at;
-      },
+      phase: (name: string, at: number) => output.phase(name, at),
     };
     let handle: TaskHandle;
     try {
@@ -187,16 +177,16 @@ export class LocalAgent implements AgentDriver {
     data.limits = handle.limits;
     data.attributes = handle.attributes;
     data.phases.running ??= clock.now();
-    if (r.killRequested) void backend.stop(handle, 2000).catch(() => {});
+    if (r.killRequested || output.violation) void backend.stop(handle, 2000).catch(() => {});
     this.update(task, 'running');
     const exited = backend.wait(handle).catch((err: unknown): ExitResult => ({
       exitCode: null, timedOut: false, message: err instanceof Error ? err.message : String(err),
     }));
     let reported: TaskState | undefined;
     if ((await Promise.race([workDone.reached, exited.then(() => 'exited' as const)])) === 'workDone' && !r.killRequested) {
-      const o = outcomeAtWorkDone(task, data);
+      const o = output.violation ? { state: 'failed' as const, message: output.violation } : outcomeAtWorkDone(task, data);
       reported = o.state;
-      this.update(task, o.state, o.message, snapshot(data));
+      this.update(task, o.state, o.message, output.violation ? { ...snapshot(data), result: undefined } : snapshot(data));
     }
     const exit = await exited;
     data.exit = exit;
@@ -211,11 +201,11 @@ export class LocalAgent implements AgentDriver {
     if (reported === undefined) {
       const wanted = (task.payload as ExecutorTask | undefined)?.mode === 'wordcount';
       if (r.killRequested) reported = 'killed';
-      else if (exit.timedOut) reported = 'failed';
+      else if (output.violation || exit.timedOut) reported = 'failed';
       else reported = exit.exitCode === 0 && (!wanted || data.result) ? 'finished' : 'failed';
-      const message = reported === 'killed' ? 'killed on request' : exit.timedOut ? `timed out after ${task.timeoutMs} ms`
-        : reported === 'failed' ? describeFailure(exit, data) : undefined;
-      this.update(task, reported, message, data);
+      const message = reported === 'killed' ? 'killed on request' : output.violation ? output.violation
+        : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data) : undefined;
+      this.update(task, reported, message, output.violation ? { ...data, result: undefined } : data);
     }
     for (const l of this.endListeners) {
       try {

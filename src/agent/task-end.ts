@@ -37,10 +37,8 @@ export class WorkDoneSignal {
     this.reached = new Promise((r) => (this.resolve = r));
   }
 
-  /** Stamps `workDone` once, on the executor's done or error line. */
-  stamp(data: TaskResultData, at: number): void {
-    if (data.phases.workDone !== undefined) return;
-    data.phases.workDone = at;
+  /** The executor's last line arrived (its reader stamped `workDone`); idempotent. */
+  reach(): void {
     this.resolve('workDone');
   }
 }

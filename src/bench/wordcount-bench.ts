@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_VOCABULARY, generateCorpus } from '../workload/corpus.js';
 import { countRange } from '../workload/word-table.js';
+import { WasmWordTable } from '../workload/wasm-word-table.js';
 import { repoRoot } from '../executor/paths.js';
 
 interface BenchArgs {
@@ -88,7 +89,13 @@ function main(): void {
   console.log(`corpus: ${args.sizeMb} MB (1 MB = 10^6 bytes), seed ${args.seed}, vocabulary ${args.vocabulary ?? DEFAULT_VOCABULARY}, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   console.log(`runs: 1 warm-up + ${args.runs}`);
   const mb = bytes / 1e6;
-  measure('countRange (bytes)', args.runs, mb, () => countRange(corpus, 0, corpus.length));
+  measure('wasm kernel (count)', args.runs, mb, () => WasmWordTable.fromBuffer(corpus, 0, corpus.length));
+  measure('wasm count + canonical', args.runs, mb, () => {
+    const t = WasmWordTable.fromBuffer(corpus, 0, corpus.length);
+    t.canonical();
+    return t;
+  });
+  measure('JS kernel (countRange)', args.runs, mb, () => countRange(corpus, 0, corpus.length));
   if (args.naive) measure('naive Map<string,num>', args.runs, mb, () => naiveCount(corpus));
   if (args.c) measureC(corpus, args.runs, mb);
 }

@@ -1,6 +1,9 @@
-import { countFileRange } from '../workload/count.js';
-import { encodeTable } from '../workload/counts.js';
-import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask, type ExecutorUsage } from './protocol.js';
+import { open } from 'node:fs/promises';
+import { WasmWordTable } from '../workload/wasm-word-table.js';
+import { decodeTask, encodeMessage, type ExecutorMessage, type ExecutorTask, type ExecutorUsage, type ResultMessage } from './protocol.js';
+
+/** Gzip level 1 runs at roughly this many bytes per second here; compressing pays off on slower streams. */
+const GZIP_BYTES_PER_SECOND = 40e6;
 
 function emit(m: ExecutorMessage): void {
   process.stdout.write(encodeMessage(m) + '\n');
@@ -12,18 +15,48 @@ function ownUsage(): ExecutorUsage {
   return { cpuUserMs: Math.round(u.userCPUTime / 100) / 10, cpuSystemMs: Math.round(u.systemCPUTime / 100) / 10, maxRssBytes: u.maxRSS * 1024 };
 }
 
+const ms = (t0: number): number => Math.round((performance.now() - t0) * 1000) / 1000;
+
+async function countRange(task: ExecutorTask): Promise<ResultMessage> {
+  const { input, start, end } = task;
+  if (input === undefined || start === undefined || end === undefined) throw new Error('wordcount needs input, start and end');
+  const t0 = performance.now();
+  const fh = await open(input, 'r');
+  let table: WasmWordTable;
+  try {
+    const st = await fh.stat();
+    const size = task.size ?? (st.isFile() ? st.size : undefined);
+    if (size === undefined) throw new Error(`${input} is not a regular file: its size must be given`);
+    if (st.isFile() && st.size < size) throw new Error(`${input} has ${st.size} bytes, fewer than the ${size} to count`);
+    table = await WasmWordTable.fromFile(fh, start, end, size);
+  } finally {
+    await fh.close();
+  }
+  const counted = performance.now();
+  const t1 = performance.now();
+  const canonical = table.canonical();
+  const sort = ms(t1);
+  const t2 = performance.now();
+  const gzip = task.outputBytesPerSecond !== undefined && task.outputBytesPerSecond < GZIP_BYTES_PER_SECOND / 2;
+  const counts = (gzip ? (await import('node:zlib')).gzipSync(canonical, { level: 1 }) : canonical).toString('base64');
+  return {
+    type: 'result', taskId: task.taskId, words: table.total, distinct: table.distinct, bytes: Math.max(0, end - start),
+    countMs: ms(t0) - sort, counts, encoding: gzip ? 'canonical+gzip' : 'canonical', rawBytes: canonical.length,
+    stagesMs: { read: table.readMs, count: Math.round((counted - t0 - table.readMs) * 1000) / 1000, sort, encode: ms(t2) },
+  };
+}
+
 async function run(task: ExecutorTask): Promise<void> {
   emit({ type: 'ready', taskId: task.taskId, pid: process.pid, node: process.version, uptimeMs: Math.round(process.uptime() * 1000) });
   switch (task.mode) {
     case 'wordcount': {
-      if (task.input === undefined || task.start === undefined || task.end === undefined) throw new Error('wordcount needs input, start and end');
-      const t0 = performance.now();
-      const table = await countFileRange(task.input, task.start, task.end, task.size);
-      const countMs = performance.now() - t0;
-      emit({
-        type: 'result', taskId: task.taskId, words: table.total, distinct: table.distinct,
-        bytes: Math.max(0, task.end - task.start), countMs: Math.round(countMs * 1000) / 1000, counts: encodeTable(table),
-      });
+      const result = await countRange(task);
+      if (process.env.ISOLAB_TEST_EXECUTOR_FAULT) {
+        const { faultFor, misbehave } = await import('./test-faults.js');
+        const fault = faultFor(task.taskId);
+        if (fault) return misbehave(fault, result);
+      }
+      emit(result);
       emit({ type: 'done', taskId: task.taskId, usage: ownUsage() });
       return;
     }

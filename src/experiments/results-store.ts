@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDescriptor, type BackendDescriptor } from '../backends/descriptor.js';
 import { registry } from '../backends/registry.js';
@@ -11,13 +12,26 @@ import { RESULTS_SCHEMA, type BackendInfo, type DensityResult, type LaunchRound,
 /** File name of the raw results in a run's folder. */
 export const RESULTS_FILE = 'results.json';
 
-/** Writes `text` to `path` atomically: a temp file beside it, fsync, rename. */
+/**
+ * Writes `text` to `path` atomically: a temp file beside it, fsync, rename. The temp file gets a
+ * random name and is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a file or symbolic link planted
+ * beside the output is never written through; the rename replaces the entry and follows no link.
+ */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w');
+  let fd: number | undefined;
+  let tmp = '';
+  for (let attempt = 0; fd === undefined; attempt++) {
+    tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      writeSync(fd, text);
+      fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw err;
+    }
+  }
+  try {
+    try {
+      const bytes = Buffer.from(text);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { WordTable } from './word-table.js';
 
 /**
@@ -68,6 +68,7 @@ export function canonicalBytes(c: Counts): Buffer {
 
 /** Canonical form of a kernel table, without building a {@link Counts} map. */
 export function canonicalTableBytes(t: WordTable): Buffer {
+  if ('canonical' in t && typeof t.canonical === 'function') return (t.canonical as () => Buffer)();
   const entries: Entry[] = [];
   t.forEach((w, n) => {
     entries.push({ k: Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('latin1'), n });
@@ -126,17 +127,18 @@ export function displayWord(key: string): string {
   return Buffer.from(key, 'latin1').toString('utf8');
 }
 
-/** Executor wire form: gzip of the canonical bytes, in base64. */
+/** Executor wire form (encoding `canonical`): the canonical bytes in base64. */
 export function encodeCounts(c: Counts): string {
-  return gzipSync(canonicalBytes(c)).toString('base64');
+  return canonicalBytes(c).toString('base64');
 }
 
 /** Same as `encodeCounts(tableToCounts(t))`, skipping the intermediate map. */
 export function encodeTable(t: WordTable): string {
-  return gzipSync(canonicalTableBytes(t)).toString('base64');
+  return canonicalTableBytes(t).toString('base64');
 }
 
-/** Inverse of {@link encodeCounts}. */
-export function decodeCounts(s: string): Counts {
-  return parseCanonical(gunzipSync(Buffer.from(s, 'base64')));
+/** Inverse of {@link encodeCounts}; `canonical+gzip` is gunzipped first. */
+export function decodeCounts(s: string, encoding: 'canonical' | 'canonical+gzip' = 'canonical'): Counts {
+  const raw = Buffer.from(s, 'base64');
+  return parseCanonical(encoding === 'canonical+gzip' ? gunzipSync(raw) : raw);
 }

@@ -10,10 +10,12 @@ describe('SIGINT during isolab experiment', () => {
   it('leaves a valid results.json with what finished, a report, and no leaked instance', async () => {
     const out = tempDir();
     const sessionId = `exint${Date.now().toString(36)}`;
+    const state = tempDir('isolab-exint-state-');
+    const sessionTmp = join(state, 'tmp', `isolab-${sessionId}-tmp`);
     const run = spawnIsolab(
       ['experiment', 'all', '--backends', 'process', '--repeat', '2', '--warmup', '0', '--series', '0', '--density-steps', '1,2,4,8,16,32',
         '--size', '0.2', '--parallelism', '1', '--throughput-repeat', '1', '--mem-budget', '4096', '--out', out],
-      { ISOLAB_SESSION: sessionId },
+      { ISOLAB_SESSION: sessionId, ISOLAB_STATE_DIR: state },
     );
     const deadline = Date.now() + 60_000;
     const live = (): boolean => ownedPids().some((p) => p.session === sessionId);
@@ -22,6 +24,7 @@ describe('SIGINT during isolab experiment', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(live()).toBe(true);
+    expect(existsSync(sessionTmp)).toBe(true); // the run's generated inputs live there until cleanup
     run.child.kill('SIGINT');
     const code = await run.exit;
     expect(code).toBe(130);
@@ -44,6 +47,6 @@ describe('SIGINT during isolab experiment', () => {
 
     expect(ownedPids().filter((p) => p.session === sessionId)).toEqual([]);
     expect(listTaskCgroups().filter((p) => p.includes(`isolab-${sessionId}-`))).toEqual([]);
-    expect(existsSync(join('/var/lib/isolab/tmp', `isolab-${sessionId}-tmp`))).toBe(false);
+    expect(existsSync(sessionTmp)).toBe(false);
   });
 });

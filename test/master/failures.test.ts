@@ -197,7 +197,7 @@ describe('WordcountScheduler is idempotent', () => {
     const result = (t: LaunchedTask) => {
       const { start = 0, end = 0 } = t.payload as { start: number; end: number };
       const table = countRange(CORPUS, start, end, CORPUS.length);
-      return { backend: 'mock', requested: t.resources, attributes: {}, phases: {}, result: { type: 'result' as const, taskId: t.taskId, words: 0, distinct: 0, bytes: 0, countMs: 0, counts: encodeTable(table) } };
+      return { backend: 'mock', requested: t.resources, attributes: {}, phases: {}, result: { type: 'result' as const, taskId: t.taskId, words: table.total, distinct: table.distinct, bytes: 0, countMs: 0, counts: encodeTable(table) } };
     };
     let n = 0;
     const update = (t: LaunchedTask, state: TaskStatus['state'], withData = false): TaskStatus => ({

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { ExecutorTask } from '../../executor/protocol.js';
 import { encodeTask } from '../../executor/protocol.js';
@@ -65,7 +66,11 @@ export function containerOptions(spec: TaskSpec, o: ContainerParams): Docker.Con
   const task: ExecutorTask = { ...spec.executor };
   const binds: string[] = [];
   if (task.input !== undefined) {
-    binds.push(`${o.inputPath ?? task.input}:${CONTAINER_INPUT}:ro`);
+    // dockerd and runc resolve a bind source by name and refuse /proc/<pid>/fd/<n>: mount the file
+    // that the open descriptor names now (the path given may have been swapped since it was opened).
+    const given = o.inputPath ?? task.input;
+    const source = /^\/proc\/\d+\/fd\/\d+$/.test(given) ? realpathSync(given) : given;
+    binds.push(`${source}:${CONTAINER_INPUT}:ro`);
     task.input = CONTAINER_INPUT;
   }
   const memory = Math.round(spec.resources.mem * 2 ** 20);

@@ -1,7 +1,8 @@
 import { constants } from 'node:os';
-import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { splitLines } from '../../executor/line-splitter.js';
+import { maxMessageBytes } from '../../executor/protocol.js';
 import { dockerImageId } from '../../image/docker-image.js';
 import { currentImage, type ImageInfo } from '../../image/index.js';
 import { session } from '../../session/session.js';
@@ -306,9 +307,7 @@ export class DockerBackend implements Backend<ContainerState> {
       err.on('data', (b: Buffer) => {
         if (stderr.length < 4096) stderr += b.toString();
       });
-      const lines = createInterface({ input: out, crlfDelay: Infinity });
-      lines.on('line', (l) => metered.line(l));
-      const outputDone = new Promise<void>((r) => lines.once('close', () => r()));
+      const outputDone = splitLines(out, maxMessageBytes(spec.executor), (l) => metered.line(l));
       sink.phase('attached', now());
       signal?.throwIfAborted();
       await st.container.start().catch((e: unknown) => {

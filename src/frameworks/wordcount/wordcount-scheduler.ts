@@ -1,9 +1,11 @@
 import type { TaskResultData } from '../../agent/agent.js';
 import type { ExecutorTask } from '../../executor/protocol.js';
+import { resultCounts, type CheckedCounts } from '../../executor/result-counts.js';
 import { isTerminal } from '../../master/task-state.js';
 import { contains, subtract, type Resources } from '../../master/resources.js';
 import type { FrameworkDriver, Offer, Scheduler, TaskStatus } from '../../master/types.js';
-import { decodeCounts, mergeCounts, type Counts } from '../../workload/counts.js';
+import { mergeCanonical } from '../../workload/canonical.js';
+import { parseCanonical, type Counts } from '../../workload/counts.js';
 import { splitRanges } from '../../workload/split.js';
 
 /** One wordcount job. */
@@ -42,10 +44,20 @@ export interface MapAttempt {
 
 /** The reduced outcome of a job. */
 export interface WordcountOutcome {
-  /** Merged counts, keyed by latin1-decoded word bytes. */
-  counts: Counts;
+  /** The reduced canonical counts file (`<word>\t<count>\n` per distinct word, in byte order). */
+  canonical: Buffer;
+  /** Word occurrences. */
+  words: number;
+  /** Distinct words. */
+  distinct: number;
+  /** Merged counts, keyed by latin1-decoded word bytes (parsed from `canonical` on first use). */
+  readonly counts: Counts;
   /** Every terminal map attempt, in completion order. */
   attempts: MapAttempt[];
+  /** Time spent merging the maps' partial counts (ms). */
+  mergeMs: number;
+  /** Map ranges that held no bytes, so no task was launched for them. */
+  emptyRanges: number;
 }
 
 interface MapTask {
@@ -54,6 +66,7 @@ interface MapTask {
   end: number;
   attempts: number;
   done: boolean;
+  payload?: ExecutorTask;
 }
 
 /**
@@ -71,9 +84,10 @@ export class WordcountScheduler implements Scheduler {
   private readonly maps: MapTask[];
   private readonly pending: MapTask[];
   private readonly live = new Map<string, MapTask>();
-  private readonly counts: Counts = new Map();
+  private readonly runs: CheckedCounts[] = [];
   private readonly attempts: MapAttempt[] = [];
   private remaining: number;
+  private readonly emptyRanges: number;
   private ended = false;
   /** Map attempts started again after a failed or lost one. */
   retries = 0;
@@ -85,9 +99,10 @@ export class WordcountScheduler implements Scheduler {
       this.resolve = res;
       this.reject = rej;
     });
-    this.maps = splitRanges(job.size, job.parallelism).map((r, index) => ({ index, start: r.start, end: r.end, attempts: 0, done: false }));
-    this.pending = [...this.maps];
-    this.remaining = this.maps.length;
+    this.maps = splitRanges(job.size, job.parallelism).map((r, index) => ({ index, start: r.start, end: r.end, attempts: 0, done: r.start >= r.end }));
+    this.pending = this.maps.filter((m) => !m.done);
+    this.emptyRanges = this.maps.length - this.pending.length;
+    this.remaining = this.pending.length;
     if (this.remaining === 0) this.finish();
   }
 
@@ -106,6 +121,7 @@ export class WordcountScheduler implements Scheduler {
         this.live.set(taskId, m);
         left = subtract(left, this.job.taskResources);
         const payload: ExecutorTask = { taskId, mode: 'wordcount', input: this.job.input, start: m.start, end: m.end, size: this.job.size };
+        m.payload = payload;
         launches.push({ taskId, name: `wordcount map ${m.index}`, resources: this.job.taskResources, backend: this.job.backend, payload, timeoutMs: this.job.taskTimeoutMs });
       }
       if (launches.length === 0) driver.decline(offer.id, { refuseSeconds: 1 });
@@ -126,13 +142,18 @@ export class WordcountScheduler implements Scheduler {
     const data = status.data as TaskResultData | undefined;
     this.attempts.push({ index: m.index, attempt: m.attempts, taskId: status.taskId, state: status.state, message: status.message, data });
     if (this.ended || m.done) return;
+    let why = status.state === 'finished' ? 'finished without a result' : `${status.state}: ${status.message ?? 'no reason given'}`;
     if (status.state === 'finished' && data?.result) {
-      m.done = true;
-      mergeCounts(this.counts, decodeCounts(data.result.counts));
-      if (--this.remaining === 0) this.finish();
-      return;
+      try {
+        this.runs[m.index] = resultCounts(data.result, m.payload!);
+        m.done = true;
+        if (--this.remaining === 0) this.finish();
+        return;
+      } catch (err) {
+        why = `finished with a malformed result: ${(err as Error).message}`;
+        Object.assign(this.attempts[this.attempts.length - 1]!, { state: 'failed', message: why });
+      }
     }
-    const why = status.state === 'finished' ? 'finished without a result' : `${status.state}: ${status.message ?? 'no reason given'}`;
     if (status.state === 'killed') return this.fail(`map task ${m.index} was killed: ${why}`);
     const maxRetries = this.job.maxRetries ?? 3;
     if (m.attempts > maxRetries) {
@@ -145,7 +166,24 @@ export class WordcountScheduler implements Scheduler {
 
   private finish(): void {
     this.ended = true;
-    this.resolve({ counts: this.counts, attempts: this.attempts });
+    const t0 = performance.now();
+    let merged: CheckedCounts;
+    try {
+      const runs = this.runs.filter((r) => r !== undefined && r.canonical.length > 0);
+      merged = runs.length === 1 ? runs[0]! : mergeCanonical(runs.map((r) => r.canonical));
+    } catch (err) {
+      this.reject(new Error(`cannot merge the map results: ${(err as Error).message}`));
+      return;
+    }
+    const mergeMs = performance.now() - t0;
+    let parsed: Counts | undefined;
+    this.resolve({
+      ...merged, attempts: this.attempts, mergeMs, emptyRanges: this.emptyRanges,
+      get counts(): Counts {
+        parsed ??= parseCanonical(merged.canonical);
+        return parsed;
+      },
+    });
   }
 
   private fail(message: string): void {
