@@ -16,10 +16,10 @@ export interface CommandEntry {
 /** Every `isolab` sub-command, in help order. */
 export const COMMANDS: CommandEntry[] = [
   { name: 'wordcount', summary: 'count words in a file with map tasks on a backend', load: async () => (await import('./commands/wordcount.js')).wordcountCommand },
-  { name: 'doctor', summary: 'fingerprint every backend: usable or not, and why', load: async () => (await import('./commands/doctor.js')).doctorCommand },
+  { name: 'doctor', summary: 'fingerprint every backend: what it is, usable or not, and why (read-only; --probe probes the VM accelerator)', load: async () => (await import('./commands/doctor.js')).doctorCommand },
   { name: 'corpus', summary: 'generate a deterministic text corpus', load: async () => (await import('./commands/corpus.js')).corpusCommand },
   { name: 'image', summary: 'build, list or prune the guest image (Docker image, VM disk, kernel)', load: async () => (await import('./commands/image.js')).imageCommand },
-  { name: 'reap', summary: 'list or remove containers, domains, processes and files left by any isolab session', load: async () => (await import('./commands/reap.js')).reapCommand },
+  { name: 'reap', summary: 'list or remove containers, domains, processes and files that isolab sessions left behind', load: async () => (await import('./commands/reap.js')).reapCommand },
   { name: 'simulate', summary: 'run a cluster scenario on virtual time through the real allocator', load: async () => (await import('./commands/simulate.js')).simulateCommand },
   { name: 'master', summary: 'run a standalone master with its HTTP API (/state, /metrics/snapshot)', load: async () => (await import('./commands/master.js')).masterCommand },
   { name: 'experiment', summary: 'measure start-up, density and throughput per backend; write results and a report', load: async () => (await import('./commands/experiment.js')).experimentCommand },

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { probeKey, type AccelResult } from '../../src/backends/vm/accel-probe.js
 import { vmImage } from '../../src/backends/vm/guest-image.js';
 import { hostFacts } from '../../src/backends/vm/host-facts.js';
 import { LibvirtConnection } from '../../src/backends/vm/libvirt-connection.js';
-import { currentImage, ensureImage } from '../../src/image/index.js';
+import { currentImage, ensureImage, kernelsDir } from '../../src/image/index.js';
 import { isolab } from '../cli/helpers.js';
 
 /** Every path under `dir` with its size and modification time. */
@@ -44,6 +44,8 @@ describe('isolab doctor is read-only unless --probe', () => {
     state = mkdtempSync(join(tmpdir(), 'isolab-doctor-'));
     mkdirSync(join(state, 'images', info.id), { recursive: true });
     copyFileSync(join(info.dir, 'manifest.json'), join(state, 'images', info.id, 'manifest.json'));
+    for (const f of readdirSync(info.dir)) if (f !== 'manifest.json') symlinkSync(join(info.dir, f), join(state, 'images', info.id, f));
+    symlinkSync(kernelsDir(), join(state, 'kernels'));
     env = { ISOLAB_STATE_DIR: state, ISOLAB_SESSION: `doc${Date.now().toString(36)}` };
     const first = await isolab(['doctor', '--json'], env);
     expect(first.code, first.stderr).toBe(0);

@@ -44,7 +44,7 @@ function treeOf(pgid: number, marker: string): number[] {
 }
 
 /**
- * A test-only preload (given to the executor's node through NODE_OPTIONS, which the process backend
+ * A test-only preload (given to the executor's node through ISOLAB_TEST_NODE_OPTIONS, which the process backend
  * passes on) that makes the executor start a process tree: a shell with two sleeps in its process
  * group, and one sleep that leaves the group with setsid.
  */
@@ -103,18 +103,18 @@ describe('ProcessBackend', () => {
     expect(existsSync(st.cgroup.memoryDir)).toBe(false);
   });
 
-  it('kills a task that runs past its timeout with its whole process tree (children started by a test-only NODE_OPTIONS preload); with cgroups, destroy also kills a child that left the group', async () => {
-    const marker = `ISOLAB_TREE_TEST=${Date.now()}`;
-    const saved = process.env.NODE_OPTIONS;
-    process.env.NODE_OPTIONS = `${saved ?? ''} --require ${treePreload()}`.trim();
-    process.env.ISOLAB_TREE_TEST = marker.split('=')[1];
+  it('kills a task that runs past its timeout with its whole process tree (children started by a test-only preload); with cgroups, destroy also kills a child that left the group', async () => {
+    const marker = `ISOLAB_TEST_TREE=${Date.now()}`;
+    const saved = process.env.ISOLAB_TEST_NODE_OPTIONS;
+    process.env.ISOLAB_TEST_NODE_OPTIONS = `--require ${treePreload()}`;
+    process.env.ISOLAB_TEST_TREE = marker.split('=')[1];
     let h;
     try {
       h = await backend.start({ taskId: 'pb-hang', resources: { cpus: 1, mem: 256 }, executor: task('pb-hang', 'hang'), timeoutMs: 8000 }, sink());
     } finally {
-      if (saved === undefined) delete process.env.NODE_OPTIONS;
-      else process.env.NODE_OPTIONS = saved;
-      delete process.env.ISOLAB_TREE_TEST;
+      if (saved === undefined) delete process.env.ISOLAB_TEST_NODE_OPTIONS;
+      else process.env.ISOLAB_TEST_NODE_OPTIONS = saved;
+      delete process.env.ISOLAB_TEST_TREE;
     }
     const pid = Number(h.instanceId);
     let tree: number[] = [];

@@ -85,12 +85,13 @@ function processSources(cg: TaskCgroup | undefined, why: string): UsageSources {
 
 /**
  * The executor's environment: PATH, the owner marker and NO_COLOR, as a container's executor gets
- * (plus test-only ISOLAB_TEST_* switches). Nothing else of the CLI's environment: NODE_OPTIONS
+ * (plus test-only ISOLAB_TEST_* switches; ISOLAB_TEST_NODE_OPTIONS becomes NODE_OPTIONS). Nothing else of the CLI's environment: NODE_OPTIONS
  * would change what the executor runs, and NODE_EXTRA_CA_CERTS alone adds ~80 ms to its start.
  */
 export function executorEnv(session: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: from.PATH ?? '/usr/local/bin:/usr/bin:/bin', NO_COLOR: '1', [OWNER_ENV]: session };
   for (const [k, v] of Object.entries(from)) if (k.startsWith('ISOLAB_TEST_')) env[k] = v;
+  if (from.ISOLAB_TEST_NODE_OPTIONS) env.NODE_OPTIONS = from.ISOLAB_TEST_NODE_OPTIONS;
   return env;
 }
 
