@@ -62,6 +62,6 @@ describe('a fifth backend, added as its own folder plus one registry entry', () 
     expect(tableRows(md, 'Kata microVM (firecracker)', '2', '0.2 MB')).toHaveLength(1);
     expect(md).toContain('**Kata** (sandbox, boundary: hypervisor): a container inside its own lightweight VM');
     expect(md).toMatch(/\| kata-runtime \(runtime of Kata\) +\| 3\.2\.0 \(firecracker\)/);
-    expect(chartJobs(res).map((c) => c.file)).toEqual(expect.arrayContaining(['startup-distribution.svg', 'startup-phases.svg', 'timeline-kata-host.svg']));
+    expect(chartJobs(res).map((c) => c.file)).toEqual(expect.arrayContaining(['startup-distribution.svg', 'startup-phases.svg', 'density-memory.svg', 'throughput-parallelism.svg']));
   }, 60_000);
 });
