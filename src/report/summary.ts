@@ -21,6 +21,8 @@ export interface Estimate {
   exact?: boolean;
   /** The whole text, already formatted (no interval or ratio is added). */
   text?: string;
+  /** Why there is no interval although n ≥ 6 (e.g. a fitted rate whose interval is unbounded). */
+  noCiWhy?: string;
 }
 
 /** Why a backend has no figure, when the data says so (e.g. a fit's note). */
@@ -63,10 +65,14 @@ export function compared(
   if (e.text) return { text: e.text, ratio: null };
   const i = e.interval;
   const r0 = e.range;
-  const iv = e.exact ? '' : i ? ` [${f(i.low)}, ${f(i.high)}]` : r0 ? ` (n=${e.n}, range ${f(r0.low)}–${f(r0.high)}, no CI)` : ` (n=${e.n}, no CI)`;
+  const iv = e.exact ? '' : i ? ` [${f(i.low)}, ${f(i.high)}]` : r0 ? ` (n=${e.n}, range ${f(r0.low)}–${f(r0.high)}, no CI)`
+    : e.noCiWhy ? ` (no CI: ${e.noCiWhy})` : ` (n=${e.n}, no CI)`;
   const head = `${f(e.value!)}${u}${iv}${e.note ? ` ${e.note}` : ''}`;
   if (!base || !baseNoun || base.value === null) return { text: head, ratio: null };
-  if (!i || !base.interval) return { text: `${head}, no ratio to ${baseNoun} (${!i ? 'n < 6: no CI' : `no CI for ${baseNoun}`})`, ratio: null };
+  if (!i || !base.interval) {
+    const why = !i ? (e.noCiWhy ? 'no CI' : e.n < 6 ? 'n < 6: no CI' : 'no CI') : `no CI for ${baseNoun}`;
+    return { text: `${head}, no ratio to ${baseNoun} (${why})`, ratio: null };
+  }
   if (overlaps(i, base.interval)) return { text: `${head}, not measurably different from ${baseNoun} (intervals overlap)`, ratio: null };
   if (e.value! <= 0 || base.value <= 0) return { text: head, ratio: null };
   const r = e.value! / base.value;
@@ -162,12 +168,18 @@ export function headlines(res0: ResultsFile): Headline[] {
     out.push(headline(res, 'Steady-state counting rate 1/b from time = a + b·bytes (MB/s, higher is better)', 'MB/s', 2, res.throughput, (b) => {
       const f = fit(b);
       if (f && f.mbPerSecond == null) return { missing: f.note ?? 'no fit' };
-      return f?.mbPerSecond != null ? { value: f.mbPerSecond, interval: f.mbPerSecondInterval ? { ...f.mbPerSecondInterval, kind: 'ci' } : null, n: f.points.length } : null;
+      return f?.mbPerSecond != null ? {
+        value: f.mbPerSecond, interval: f.mbPerSecondInterval ? { ...f.mbPerSecondInterval, kind: 'ci' } : null, n: f.points.length,
+        noCiWhy: f.mbPerSecondInterval ? undefined : 'the slope\'s interval reaches 0, so 1/b has no upper bound',
+      } : null;
     }));
     out.push(headline(res, 'Fixed cost per job a from the same fit (s)', 's', 2, res.throughput, (b) => {
       const f = fit(b);
       if (f && f.fixedSeconds == null) return { missing: f.note ?? 'no fit' };
-      return f?.fixedSeconds != null ? { value: f.fixedSeconds, interval: f.fixedInterval ? { ...f.fixedInterval, kind: 'ci' } : null, n: f.points.length } : null;
+      return f?.fixedSeconds != null ? {
+        value: f.fixedSeconds, interval: f.fixedInterval ? { ...f.fixedInterval, kind: 'ci' } : null, n: f.points.length,
+        noCiWhy: f.fixedInterval ? undefined : 'fewer than 3 points',
+      } : null;
     }));
   }
   return out.filter((h) => h.cells.some((c) => c.estimate !== null));
