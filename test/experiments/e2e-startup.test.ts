@@ -48,7 +48,7 @@ describe('isolab experiment startup --backends process --repeat 5 (end to end)',
     expect(csv[0]).toMatch(/^experiment,backend,accelerator,config,metric,unit,n,median/);
     const total = csv.find((l) => l.startsWith('startup,process,none,warm,total,ms,5,'));
     expect(total).toBeDefined();
-    for (const f of ['startup-phases.svg', 'startup-process.svg']) {
+    for (const f of ['startup-distribution.svg', 'startup-phases.svg']) {
       expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg/);
     }
     expect(existsSync(join(out, 'results.json.tmp'))).toBe(false);
