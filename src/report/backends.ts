@@ -1,4 +1,4 @@
-import { byIsolation, columnLabel, sentenceNoun, type BackendDescriptor } from '../backends/descriptor.js';
+import { BOUNDARY_LABELS, byIsolation, isEmulated, KIND_LABELS, type BackendDescriptor } from '../backends/descriptor.js';
 import type { BackendInfo, ResultsFile, RowContext } from '../experiments/types.js';
 
 /** The recorded descriptor of a backend in a run, or null when the run has none for it. */
@@ -12,16 +12,52 @@ export function accelOf(res: ResultsFile, backend: string): string {
     ?? res.backends.find((b) => b.name === backend)?.accelerator ?? 'none';
 }
 
-/** How sentences name a backend: "process", "container", "gVisor (ptrace)", "VM (tcg, emulated)"; its name when it has no descriptor. */
+/** The label every mention of an emulated accelerator carries, e.g. "TCG: emulated, not virtualised". */
+export function emulationLabel(accelerator: string): string {
+  return `${accelerator.toUpperCase()}: emulated, not virtualised`;
+}
+
+/**
+ * How a backend's boundary is implemented, for names and headers: the runtime's detail (gVisor's
+ * platform), and the accelerator; an emulated accelerator always reads "TCG: emulated, not virtualised".
+ */
+export function qualifierOf(d: BackendDescriptor, accelerator: string): string | null {
+  const parts: string[] = [];
+  if (d.runtime.detail) parts.push(d.runtime.detail);
+  if (d.accelerator) {
+    const a = accelerator && accelerator !== 'unknown' && accelerator !== 'none' ? accelerator : d.accelerator.value;
+    if (a) parts.push(isEmulated(d, a) ? emulationLabel(a) : a.toUpperCase());
+  }
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
+/** True when this backend ran under an emulated accelerator in this run (a TCG VM). */
+export function emulatedIn(res: ResultsFile, backend: string): boolean {
+  return isEmulated(descriptorOf(res, backend), accelOf(res, backend));
+}
+
+/** How sentences name a backend: "process", "container", "gVisor (ptrace)", "VM (TCG: emulated, not virtualised)"; its name when it has no descriptor. */
 export function nounOf(res: ResultsFile, backend: string, accelerator = accelOf(res, backend)): string {
   const d = descriptorOf(res, backend);
-  return d ? sentenceNoun(d, accelerator) : backend;
+  if (!d) return backend;
+  const q = qualifierOf(d, accelerator);
+  return q ? `${d.noun} (${q})` : d.noun;
 }
 
 /** A column header for a backend: "gVisor (sandbox, user-space kernel, ptrace)"; its name when it has no descriptor. */
 export function headerOf(res: ResultsFile, backend: string): string {
   const d = descriptorOf(res, backend);
-  return d ? columnLabel(d, accelOf(res, backend)) : backend;
+  if (!d) return backend;
+  const q = qualifierOf(d, accelOf(res, backend));
+  return `${d.displayName} (${KIND_LABELS[d.kind]}, ${BOUNDARY_LABELS[d.boundary]}${q ? `, ${q}` : ''})`;
+}
+
+/** A short name for chart panels and legends: display name plus qualifier, e.g. "VM (TCG: emulated, not virtualised)". */
+export function shortOf(res: ResultsFile, backend: string): string {
+  const d = descriptorOf(res, backend);
+  if (!d) return backend;
+  const q = qualifierOf(d, accelOf(res, backend));
+  return q ? `${d.displayName} (${q})` : d.displayName;
 }
 
 /** The run's backends along the isolation spectrum (unknown ones last). */

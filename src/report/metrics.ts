@@ -1,6 +1,6 @@
-import { STARTUP_METRICS } from '../experiments/startup.js';
+import { STARTUP_METRICS } from '../experiments/intervals.js';
 import type {
-  ConfigStatus, DensityResult, DensityStep, EnvironmentRef, LaunchRound, ResultsFile, RowContext, ThroughputResult,
+  ConfigStatus, EnvironmentRef, ResultsFile, RowContext, ThroughputResult,
 } from '../experiments/types.js';
 import { median } from '../stats/descriptive.js';
 import { emptySummary, summarize, type Summary } from '../stats/summary.js';
@@ -23,6 +23,8 @@ export interface MetricRow {
   label: string;
   /** Unit of the values. */
   unit: string;
+  /** Which way is better: `lower` (times, memory), `higher` (rates), or `none` (a description, not a cost). */
+  better: Better;
   /** Statistics (a single value is a sample of one). */
   summary: Summary;
   /** Configuration status. */
@@ -37,7 +39,19 @@ export interface MetricRow {
   environment: EnvironmentRef;
 }
 
+/** Which way a metric is better. */
+export type Better = 'lower' | 'higher' | 'none';
+
 const MIB = 2 ** 20;
+
+/** Units whose larger values are better (rates and ratios of speed). */
+const HIGHER_BETTER = new Set(['MB/s', 'instances/s', '×', '1/GiB']);
+
+/** Which way a unit is better: rates higher, times and memory lower, a percentage of host CPU neither. */
+export function betterFor(unit: string): Better {
+  if (HIGHER_BETTER.has(unit)) return 'higher';
+  return unit === '%' ? 'none' : 'lower';
+}
 
 function one(v: number | null | undefined): Summary {
   return v === null || v === undefined || !Number.isFinite(v) ? emptySummary() : summarize([v]);
@@ -50,63 +64,43 @@ function ctxOf(r: RowContext): Pick<MetricRow, 'backend' | 'accelerator' | 'stat
   };
 }
 
-/** PSS per instance (MiB) of a launch round, over the instances that could be read. */
-export function pssMiB(r: LaunchRound): number[] {
-  return r.pssBytes.filter((v): v is number => v !== null).map((v) => v / MIB);
+/** A fitted value with its interval, as a summary (median = the estimate) so it can sit in results.csv and compare. */
+function estimate(value: number | null, interval: { low: number; high: number } | null, n: number): Summary {
+  if (value === null || !Number.isFinite(value)) return emptySummary();
+  return { ...emptySummary(), n, median: value, min: value, max: value, mean: value, ciLow: interval?.low ?? null, ciHigh: interval?.high ?? null };
 }
 
-/** Instances per GiB of host memory, from the mean PSS per instance; null when unknown. */
-export function instancesPerGiB(r: LaunchRound): number | null {
-  const xs = pssMiB(r);
-  if (xs.length === 0) return null;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return mean > 0 ? 1024 / mean : null;
+/** A throughput configuration's name: "P=2", with the input size when the backend ran several. */
+function tpConfig(res: ResultsFile, r: ThroughputResult): string {
+  const sizes = new Set(res.throughput.filter((x) => x.backend === r.backend).map((x) => x.bytes));
+  return sizes.size > 1 ? `P=${r.parallelism} ${Math.round(r.bytes / 1e6)}MB` : `P=${r.parallelism}`;
 }
 
-/**
- * The rounds of a density step pooled into one: every instance of every round, the median of the
- * rounds' rates and available-memory drops (schema 3 launches each K several times, all at once).
- */
-export function pooledRound(s: DensityStep): LaunchRound {
-  const rs = s.rounds;
-  const med = (xs: (number | null)[]): number | null => {
-    const v = xs.filter((x): x is number => x !== null);
-    return v.length > 0 ? median(v) : null;
-  };
-  return {
-    mode: rs[0]?.mode ?? 'parallel', k: s.k, ready: rs.reduce((a, r) => a + r.ready, 0),
-    seconds: med(rs.map((r) => r.seconds)), rate: med(rs.map((r) => r.rate)), launchMs: rs.flatMap((r) => r.launchMs),
-    pssBytes: rs.flatMap((r) => r.pssBytes), pids: rs.flatMap((r) => r.pids), statsMemoryBytes: rs.flatMap((r) => r.statsMemoryBytes),
-    availableBeforeBytes: null, availableAfterBytes: null, availableDropPerInstanceBytes: med(rs.map((r) => r.availableDropPerInstanceBytes)),
-    teardownSeconds: med(rs.map((r) => r.teardownSeconds)), error: rs.find((r) => r.error)?.error,
-  };
-}
-
-/** PSS per instance (MiB) over every round of a density result (the figure the summary compares). */
-export function densityPssMiB(r: DensityResult): number[] {
-  return r.steps.flatMap((s) => pssMiB(pooledRound(s)));
-}
-
-/** Median job time at P=1 divided by the median job time at each P, per backend. */
-export function speedups(results: readonly ThroughputResult[]): Map<ThroughputResult, number | null> {
-  const out = new Map<ThroughputResult, number | null>();
-  for (const r of results) {
-    const base = results.find((x) => x.backend === r.backend && x.parallelism === 1 && x.bytes === r.bytes)?.summary.jobSeconds.median ?? null;
-    const here = r.summary.jobSeconds.median;
-    out.set(r, base !== null && here !== null && here > 0 ? base / here : null);
-  }
-  return out;
-}
-
-/** Every metric of a run, flattened: start-up intervals, density per K, throughput per P. */
+/** Every metric of a run, flattened: start-up intervals (warm and cold), per-task usage, launch series, density per K, throughput per P and size, fits. */
 export function metricRows(res: ResultsFile): MetricRow[] {
-  const rows: MetricRow[] = [];
+  const rows: Omit<MetricRow, 'better'>[] = [];
   for (const r of res.startup) {
     for (const m of STARTUP_METRICS) {
-      rows.push({ ...ctxOf(r), experiment: 'startup', config: '', metric: m.metric, label: m.label, unit: 'ms', summary: r.summary[m.metric] ?? emptySummary() });
+      rows.push({ ...ctxOf(r), experiment: 'startup', config: 'warm', metric: m.metric, label: m.label, unit: 'ms', summary: r.summary[m.metric] ?? emptySummary() });
+      const c = r.cold?.summary[m.metric];
+      if (c) rows.push({ ...ctxOf(r), experiment: 'startup', config: 'cold', metric: m.metric, label: `${m.label} (${r.cold!.kind})`, unit: 'ms', summary: c });
+    }
+    const u = r.usage;
+    if (u) {
+      rows.push(
+        { ...ctxOf(r), experiment: 'startup', config: 'warm', metric: 'cpuSeconds', label: 'CPU-seconds of the task (isolation layer)', unit: 's', summary: u.cpuSeconds },
+        { ...ctxOf(r), experiment: 'startup', config: 'warm', metric: 'peakMemory', label: 'peak memory of the instance', unit: 'MiB', summary: mibOf(u.peakMemoryBytes) },
+        { ...ctxOf(r), experiment: 'startup', config: 'warm', metric: 'readyMemory', label: 'memory of the instance at ready', unit: 'MiB', summary: mibOf(u.readyMemoryBytes) },
+      );
     }
     for (const [name, s] of Object.entries(r.backendPhases)) {
-      rows.push({ ...ctxOf(r), experiment: 'startup', config: '', metric: `phase:${name}`, label: `offer → ${name} (backend phase)`, unit: 'ms', summary: s });
+      rows.push({ ...ctxOf(r), experiment: 'startup', config: 'warm', metric: `phase:${name}`, label: `offer → ${name} (backend mark)`, unit: 'ms', summary: s });
+    }
+    for (const s of r.series ?? []) {
+      rows.push(
+        { ...ctxOf(r), experiment: 'startup', config: `series ${s.mode} N=${s.n}`, metric: 'requestedToReady', label: 'requested → ready per instance', unit: 'ms', summary: s.summary.requestedToReady ?? emptySummary() },
+        { ...ctxOf(r), experiment: 'startup', config: `series ${s.mode} N=${s.n}`, metric: 'rate', label: 'launch rate of the series', unit: 'instances/s', summary: one(s.rate) },
+      );
     }
   }
   for (const r of res.density) {
@@ -115,29 +109,48 @@ export function metricRows(res: ResultsFile): MetricRow[] {
     }
     for (const s of r.steps) {
       const c = { ...ctxOf(r), experiment: 'density', config: `K=${s.k}` };
-      const pooled = pooledRound(s);
       rows.push(
         { ...c, metric: 'pssPerInstance', label: 'PSS per instance', unit: 'MiB', summary: s.summary.pssPerInstanceMiB },
         { ...c, metric: 'availableDropPerInstance', label: 'host available memory drop per instance', unit: 'MiB', summary: s.summary.availableDropPerInstanceMiB },
-        { ...c, metric: 'instancesPerGiB', label: 'instances per GiB (PSS)', unit: '1/GiB', summary: one(instancesPerGiB(pooled)) },
-        { ...c, metric: 'launchMs', label: 'launch → executor ready, K at once', unit: 'ms', summary: s.summary.launchMs },
+        { ...c, metric: 'launchMs', label: 'launch → executor ready per instance, K at once', unit: 'ms', summary: s.summary.launchMs },
         { ...c, metric: 'launchRate', label: 'launch rate, K at once', unit: 'instances/s', summary: s.summary.rate },
       );
     }
+    if (r.kReached > 0) rows.push({ ...ctxOf(r), experiment: 'density', config: '', metric: 'kReached', label: `instances reached (${r.stopKind})`, unit: 'instances', summary: one(r.kReached) });
   }
-  const sp = speedups(res.throughput);
   for (const r of res.throughput) {
-    const c = { ...ctxOf(r), experiment: 'throughput', config: `P=${r.parallelism} ${r.bytes}B` };
+    const c = { ...ctxOf(r), experiment: 'throughput', config: tpConfig(res, r) };
+    const u = r.summary;
     rows.push(
-      { ...c, metric: 'jobSeconds', label: 'job time', unit: 's', summary: r.summary.jobSeconds },
-      { ...c, metric: 'startupSeconds', label: 'start-up (first offer → first executor ready)', unit: 's', summary: r.summary.startupSeconds },
-      { ...c, metric: 'steadySeconds', label: 'steady state (rest of the job)', unit: 's', summary: r.summary.steadySeconds },
-      { ...c, metric: 'mbPerSecond', label: 'throughput', unit: 'MB/s', summary: r.summary.mbPerSecond },
-      { ...c, metric: 'speedup', label: 'speed-up vs P=1 (median job times)', unit: '×', summary: one(sp.get(r)) },
-      { ...c, metric: 'meanCpuPct', label: 'host CPU busy, mean', unit: '%', summary: one(r.meanCpuPct) },
+      { ...c, metric: 'jobSeconds', label: 'job time', unit: 's', summary: u.jobSeconds },
+      { ...c, metric: 'startupSeconds', label: 'start-up (first offer → first executor ready)', unit: 's', summary: u.startupSeconds },
+      { ...c, metric: 'steadySeconds', label: 'steady state (rest of the job)', unit: 's', summary: u.steadySeconds },
+      { ...c, metric: 'mbPerSecond', label: 'throughput', unit: 'MB/s', summary: u.mbPerSecond },
+    );
+    if (u.cpuSeconds) rows.push({ ...c, metric: 'cpuSeconds', label: 'CPU-seconds, all map tasks (isolation layer)', unit: 's', summary: u.cpuSeconds });
+    if (u.cpuSecondsPerMB) rows.push({ ...c, metric: 'cpuSecondsPerMB', label: 'CPU-seconds per input MB', unit: 's/MB', summary: u.cpuSecondsPerMB });
+    if (u.memoryAboveBaselineBytes) rows.push({ ...c, metric: 'memoryAboveBaseline', label: 'peak memory above idle, largest map task', unit: 'MiB', summary: mibOf(u.memoryAboveBaselineBytes) });
+    if (u.teardownSeconds) rows.push({ ...c, metric: 'teardownSeconds', label: 'teardown after the job', unit: 's', summary: u.teardownSeconds });
+    if (r.speedup && r.speedup.ratio !== null) {
+      rows.push({ ...c, metric: 'speedup', label: `speed-up vs P=1${r.speedup.measurable ? '' : ' (not measurable: intervals overlap)'}`, unit: '×', summary: estimate(r.speedup.ratio, r.speedup.interval, 1) });
+    }
+    rows.push({ ...c, metric: 'meanCpuPct', label: 'host CPU busy, mean', unit: '%', summary: one(r.meanCpuPct) });
+  }
+  for (const f of res.fits ?? []) {
+    const ctx = res.throughput.find((r) => r.backend === f.backend);
+    if (!ctx) continue;
+    const c = { ...ctxOf(ctx), experiment: 'throughput', config: 'fit P=1' };
+    rows.push(
+      { ...c, metric: 'fixedSeconds', label: 'fixed cost a of time = a + b·bytes', unit: 's', summary: estimate(f.fixedSeconds, f.fixedInterval, f.points.length) },
+      { ...c, metric: 'fitMBps', label: 'steady rate 1/b of time = a + b·bytes', unit: 'MB/s', summary: estimate(f.mbPerSecond, f.mbPerSecondInterval, f.points.length) },
     );
   }
-  return rows;
+  return rows.map((r) => ({ ...r, better: betterFor(r.unit) }));
+}
+
+function mibOf(s: Summary): Summary {
+  const m = (x: number | null): number | null => (x === null ? null : x / MIB);
+  return { ...s, median: m(s.median), p95: m(s.p95), min: m(s.min), max: m(s.max), mean: m(s.mean), stddev: m(s.stddev), ciLow: m(s.ciLow), ciHigh: m(s.ciHigh) };
 }
 
 /** Median of a metric row, or null. */

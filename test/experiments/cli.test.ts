@@ -65,10 +65,10 @@ describe('isolab report and compare', () => {
     expect(existsSync(join(dir, 'timeline-old-cpu.svg'))).toBe(false);
     expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/report: .*report\.md \(19 files\)/);
+    expect(r.stdout).toMatch(/report: .*report\.md \(18 files\)/);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toBe(readFileSync(join(import.meta.dirname, '__snapshots__', 'report.md'), 'utf8'));
-    for (const f of ['startup-phases.svg', 'density-memory.svg', 'throughput.svg', 'timeline-gvisor-cpu.svg', 'timeline-vm-cpu.svg']) {
+    for (const f of ['startup-distribution.svg', 'startup-phases.svg', 'density-memory.svg', 'throughput-parallelism.svg', 'timeline-gvisor-tasks.svg', 'timeline-vm-host.svg']) {
       expect(readFileSync(join(dir, f), 'utf8')).toMatch(/^<svg/);
     }
     expect(existsSync(join(dir, 'results.csv'))).toBe(true);
@@ -82,6 +82,7 @@ describe('isolab report and compare', () => {
     const r = await run(['compare', a, b]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# isolab: two runs compared/);
-    expect(r.stdout).toMatch(/\| startup +\| vm +\| +\| total: offer → cleaned up +\| ms +\| +[\d.]+ \| +[\d.]+ \| +1\.00× \|/);
+    expect(r.stdout).toContain('**Gate: pass.**');
+    expect(r.stdout).toMatch(/\| startup +\| vm +\| warm +\| total: offer → cleaned up +\| ms +\| +[\d.]+ .*\| +[\d.]+ .*\| +1\.00× \| unchanged +\|/);
   });
 });

@@ -40,15 +40,15 @@ describe('isolab experiment startup --backends process --repeat 5 (end to end)',
       expect(median(measured.map((s) => s.phases[m.to]! - s.phases[m.from]!))).toBeCloseTo(rawMedian, 2);
       const row = tableRows(report, 'process', m.label);
       expect(row, m.label).toHaveLength(1);
-      // columns: backend | interval | n | median | ...
-      expect(row[0]![2]).toBe('5');
-      expect(row[0]![3], m.label).toBe(ms(rawMedian));
+      // columns: backend | interval | comparable | n | median | ...
+      expect(row[0]![3]).toBe('5');
+      expect(row[0]![4], m.label).toBe(ms(rawMedian));
     }
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^experiment,backend,accelerator,config,metric,unit,n,median/);
-    const total = csv.find((l) => l.startsWith('startup,process,none,,total,ms,5,'));
+    const total = csv.find((l) => l.startsWith('startup,process,none,warm,total,ms,5,'));
     expect(total).toBeDefined();
-    for (const f of ['startup-phases.svg', 'startup-process.svg']) {
+    for (const f of ['startup-distribution.svg', 'startup-phases.svg']) {
       expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg/);
     }
     expect(existsSync(join(out, 'results.json.tmp'))).toBe(false);
