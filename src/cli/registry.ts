@@ -25,7 +25,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'experiment', summary: 'measure start-up, density and throughput per backend; write results and a report', load: async () => (await import('./commands/experiment.js')).experimentCommand },
   { name: 'lab', summary: 'run every experiment with defaults that fit 20 minutes; write reports/latest and a dated copy', load: async () => (await import('./commands/lab.js')).labCommand },
   { name: 'report', summary: 're-render report.md, results.csv and charts from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },
-  { name: 'compare', summary: 'show two runs side by side with ratios (Markdown)', load: async () => (await import('./commands/compare.js')).compareCommand },
+  { name: 'compare', summary: 'compare two runs as a regression gate (Markdown; exit 1 on a regression)', load: async () => (await import('./commands/compare.js')).compareCommand },
 ];
 
 /** The entry of that name, if any. */
