@@ -93,13 +93,33 @@ async function run(task: ExecutorTask): Promise<void> {
   }
 }
 
-/** Executor entry: the task comes as the first argument or ISOLAB_TASK (JSON or base64url JSON). */
+/**
+ * A snapshot template's executor: loads and compiles everything a task needs, says it is waiting,
+ * then reads its task from standard input (the guest's console, after the restore).
+ */
+async function awaitTask(): Promise<ExecutorTask> {
+  const [{ WAITING_MARKER, RESTORED_MARKER, decodeDelivery, readLine, refreshGuest }, { countKernelModule }] = await Promise.all([
+    import('./await-task.js'), import('../workload/wasm/count-kernel.js'), import('node:zlib'), import('./command.js'),
+  ]);
+  countKernelModule();
+  const up = (): string => (process.uptime()).toFixed(3);
+  process.stdout.write(`\n${WAITING_MARKER} uptime=${up()}\n`);
+  const d = decodeDelivery(await readLine());
+  const step = d.refresh ? refreshGuest(d) : 0;
+  process.stdout.write(`${RESTORED_MARKER} clockStepMs=${step} uptime=${up()}\n`);
+  return d.task;
+}
+
+/**
+ * Executor entry: the task comes as the first argument or ISOLAB_TASK (JSON or base64url JSON), or,
+ * with `--await-task`, later on standard input (see await-task.ts).
+ */
 async function main(): Promise<void> {
   const raw = process.argv[2] ?? process.env.ISOLAB_TASK;
   let task: ExecutorTask;
   try {
     if (!raw) throw new Error('no task given (argument or ISOLAB_TASK)');
-    task = decodeTask(raw);
+    task = raw === '--await-task' ? await awaitTask() : decodeTask(raw);
   } catch (err) {
     process.stderr.write(`isolab-executor: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 2;

@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execTool } from './exec.js';
-import type { KernelInputs } from './inputs.js';
+import { allModules, type KernelInputs } from './inputs.js';
 import { linkApplets } from './tree.js';
 
 async function placeModule(src: string, to: string): Promise<void> {
@@ -15,7 +15,8 @@ async function placeModule(src: string, to: string): Promise<void> {
 
 /**
  * Builds the VM's initramfs (gzipped newc cpio) at `out`: busybox, the kernel modules in load
- * order (decompressed), /etc/modules naming them, /dev/console, and src/image/guest/initramfs-init.sh as /init.
+ * order (decompressed), /etc/modules naming them for q35 (PCI) and /etc/modules.mmio for microvm
+ * (MMIO), /dev/console, and src/image/guest/initramfs-init.sh as /init.
  */
 export async function buildInitramfs(work: string, out: string, kernel: KernelInputs, initScript: string, busybox: string): Promise<void> {
   rmSync(work, { recursive: true, force: true });
@@ -23,8 +24,9 @@ export async function buildInitramfs(work: string, out: string, kernel: KernelIn
   copyFileSync(busybox, join(work, 'bin', 'busybox'));
   chmodSync(join(work, 'bin', 'busybox'), 0o755);
   await linkApplets(work, join(work, 'bin', 'busybox'), /^s?bin\//);
-  for (const m of kernel.modules) await placeModule(m.src, join(work, 'lib', 'modules', `${m.name}.ko`));
+  for (const m of allModules(kernel)) await placeModule(m.src, join(work, 'lib', 'modules', `${m.name}.ko`));
   writeFileSync(join(work, 'etc', 'modules'), kernel.modules.map((m) => m.name).join('\n') + '\n');
+  writeFileSync(join(work, 'etc', 'modules.mmio'), kernel.mmioModules.map((m) => m.name).join('\n') + '\n');
   copyFileSync(initScript, join(work, 'init'));
   chmodSync(join(work, 'init'), 0o755);
   await execTool('mknod', ['-m', '600', join(work, 'dev', 'console'), 'c', '5', '1']);

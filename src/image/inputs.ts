@@ -25,8 +25,10 @@ export interface KernelInputs {
   version: string;
   /** vmlinuz on the host. */
   path: string;
-  /** Module names in load order (dependencies first). */
+  /** Module names in load order (dependencies first), for the q35 machine (virtio over PCI). */
   modules: { name: string; src: string }[];
+  /** Module names in load order for QEMU's microvm machine (virtio over MMIO), from modules-mmio.txt. */
+  mmioModules: { name: string; src: string }[];
 }
 
 /** Everything an image is built from, and the hash naming it. */
@@ -90,9 +92,9 @@ export function importClosure(entry: string): string[] {
   return [...seen].sort();
 }
 
-/** Module names the initramfs should load, from modules.txt. */
-export function wantedModules(dir = guestDir()): string[] {
-  return readFileSync(join(dir, 'modules.txt'), 'utf8')
+/** Module names the initramfs should load, from modules.txt (or another list, e.g. modules-mmio.txt). */
+export function wantedModules(dir = guestDir(), file = 'modules.txt'): string[] {
+  return readFileSync(join(dir, file), 'utf8')
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
@@ -179,6 +181,12 @@ export function busyboxPath(): string {
   throw new Error('busybox not found (apt-get install busybox-static)');
 }
 
+/** Every module file of the initramfs once: the PCI list's, then those only the MMIO list has. */
+export function allModules(k: KernelInputs): { name: string; src: string }[] {
+  const names = new Set(k.modules.map((m) => m.name));
+  return [...k.modules, ...k.mmioModules.filter((m) => !names.has(m.name))];
+}
+
 /** Gathers every input of the guest image and hashes them. */
 export async function collectInputs(): Promise<ImageInputs> {
   const root = repoRoot();
@@ -194,14 +202,15 @@ export async function collectInputs(): Promise<ImageInputs> {
   for (const f of importClosure(entry)) {
     planned.push({ role: 'app', src: f, dest: posix.join(GUEST.appRoot, 'dist', relative(dist, f).split('\\').join('/')) });
   }
-  for (const g of ['init.sh', 'initramfs-init.sh', 'modules.txt']) planned.push({ role: 'guest', src: join(gdir, g), dest: `guest:${g}` });
+  for (const g of ['init.sh', 'initramfs-init.sh', 'modules.txt', 'modules-mmio.txt']) planned.push({ role: 'guest', src: join(gdir, g), dest: `guest:${g}` });
   const k = findGuestKernel();
   let kernel: KernelInputs | undefined;
   if ('version' in k) {
     const modules = resolveModules(k.modulesDir, wantedModules(gdir));
-    kernel = { version: k.version, path: k.path, modules };
+    const mmioModules = resolveModules(k.modulesDir, wantedModules(gdir, 'modules-mmio.txt'));
+    kernel = { version: k.version, path: k.path, modules, mmioModules };
     planned.push({ role: 'kernel', src: k.path, dest: `kernel:${k.version}` });
-    for (const m of modules) planned.push({ role: 'module', src: m.src, dest: `/lib/modules/${m.name}.ko` });
+    for (const m of allModules(kernel)) planned.push({ role: 'module', src: m.src, dest: `/lib/modules/${m.name}.ko` });
   }
   const files: InputFile[] = [];
   for (const p of planned) files.push({ ...p, sha256: await fileDigest(p.src) });

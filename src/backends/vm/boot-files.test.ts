@@ -14,7 +14,7 @@ function fakeImage(sha256: VmImage['sha256'] = {}): { image: VmImage; dir: strin
   writeFileSync(join(dir, 'vmlinuz'), 'kernel', { mode: 0o644 });
   writeFileSync(join(dir, 'initramfs.cpio.gz'), 'initramfs', { mode: 0o644 });
   const image: VmImage = {
-    id: 'abcdef012345', hash: 'x', rootDisk: join(dir, 'root.ext4'), kernel: join(dir, 'vmlinuz'), initramfs: join(dir, 'initramfs.cpio.gz'),
+    id: 'abcdef012345', hash: 'x', dir, rootDisk: join(dir, 'root.ext4'), kernel: join(dir, 'vmlinuz'), initramfs: join(dir, 'initramfs.cpio.gz'),
     startMarker: 's', endMarker: 'e', taskParam: 't', inputDevice: '/dev/vdb', cmdline: 'c', sha256,
   };
   return { image, dir };

@@ -1,4 +1,4 @@
-import { currentImage, GUEST } from '../../image/index.js';
+import { currentImage, GUEST, imageDir } from '../../image/index.js';
 
 /** The files a VM boots from, and what the guest's PID 1 prints. */
 export interface VmImage {
@@ -6,6 +6,8 @@ export interface VmImage {
   id: string;
   /** Content hash of the image. */
   hash: string;
+  /** The image's content-addressed folder (`<state>/images/<id>`); snapshot templates live under it. */
+  dir: string;
   /** Kernel copy (direct kernel boot). */
   kernel: string;
   /** Busybox initramfs. */
@@ -42,7 +44,7 @@ export async function vmImage(): Promise<VmImage> {
   }
   const g = { ...GUEST, ...info.guest };
   return {
-    id: info.id, hash: info.hash, kernel: info.kernel, initramfs: info.initramfs, rootDisk: info.rootDisk,
+    id: info.id, hash: info.hash, dir: imageDir(info.id), kernel: info.kernel, initramfs: info.initramfs, rootDisk: info.rootDisk,
     startMarker: g.startMarker, endMarker: g.endMarker, taskParam: g.taskParam, inputDevice: g.inputDevice,
     cmdline: g.cmdline || 'console=ttyS0 quiet panic=-1',
     sha256: {

@@ -36,17 +36,23 @@ export class InputCopies {
     readonly prefix: string,
   ) {}
 
-  /** A copy of `source` for one task. */
-  acquire(source: string): InputCopy {
+  /**
+   * A copy of `source` for one task; with `capacity`, made that long (sparse) so the guest sees a
+   * disk of that size (a restored snapshot keeps its template's); an input longer than it is refused.
+   */
+  acquire(source: string, capacity?: number): InputCopy {
     const st = statSync(source);
-    const key = `${source}\0${st.size}\0${st.mtimeMs}`;
+    if (capacity !== undefined && st.size > capacity) {
+      throw new Error(`input of ${st.size} bytes is larger than the snapshot's input disk (${capacity} bytes)`);
+    }
+    const key = `${source}\0${st.size}\0${st.mtimeMs}\0${capacity ?? ''}`;
     let e = this.entries.get(key);
     if (!e) {
       mkdirSync(this.dir, { recursive: true });
       const path = join(this.dir, `${this.prefix}-${++this.seq}.raw`);
       copyFileSync(source, path);
       chmodSync(path, 0o600);
-      const padded = Math.max(SECTOR, Math.ceil(st.size / SECTOR) * SECTOR);
+      const padded = capacity ?? Math.max(SECTOR, Math.ceil(st.size / SECTOR) * SECTOR);
       truncateSync(path, padded);
       e = { path, size: st.size, users: 0 };
       this.entries.set(key, e);

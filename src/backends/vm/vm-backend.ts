@@ -140,7 +140,8 @@ export class VmBackend implements Backend<VmState> {
     return this.imagePromise;
   }
 
-  private hostFacts(): Promise<HostFacts> {
+  /** What libvirt says about itself and QEMU (versions, emulator), read once per backend instance. */
+  hostFacts(): Promise<HostFacts> {
     this.facts ??= hostFacts(this.conn.uri);
     return this.facts;
   }

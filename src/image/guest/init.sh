@@ -1,7 +1,7 @@
 #!/bin/sh
 # isolab guest PID 1 (installed as /sbin/init in the root tree; the VM's initramfs switch_roots here).
 # Mounts the kernel filesystems, runs the executor with the task from the kernel command line
-# (isolab.task=<base64url JSON>), prints start/end markers on the console, then powers off.
+# (isolab.task=<base64url JSON>, or read from the console after a snapshot restore with isolab.await=1), prints start/end markers on the console, then powers off.
 # PID 1 must never exit, so it loops after asking for power-off.
 export PATH=/usr/local/bin:/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/tmp NO_COLOR=1
@@ -31,6 +31,11 @@ task_from_cmdline() {
 }
 # <<< task_from_cmdline
 task="$(task_from_cmdline /proc/cmdline)"
+# A snapshot template (isolab.await=1): the executor starts, then waits for its task on the console.
+read -r cmdline </proc/cmdline
+case " $cmdline " in
+  *" isolab.await=1 "*) task=--await-task ;;
+esac
 read -r up _ </proc/uptime
 printf "\n@isolab-guest start uptime=%s\n" "$up"
 /usr/local/bin/node /opt/isolab/dist/executor/main.js "$task"

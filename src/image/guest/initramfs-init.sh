@@ -1,14 +1,20 @@
 #!/bin/sh
-# isolab initramfs /init: loads the virtio modules listed in /etc/modules (in order),
+# isolab initramfs /init: loads the virtio modules listed in /etc/modules (in order; /etc/modules.mmio
+# instead when the kernel command line says isolab.bus=mmio, QEMU's microvm machine),
 # mounts the read-only root disk /dev/vda, moves /dev there and switch_roots to its /sbin/init.
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+list=/etc/modules
+read -r cmdline </proc/cmdline
+case " $cmdline " in
+  *" isolab.bus=mmio "*) list=/etc/modules.mmio ;;
+esac
 while read -r m; do
   [ -z "$m" ] && continue
   insmod "/lib/modules/$m.ko" || echo "isolab-initramfs: insmod $m failed"
-done </etc/modules
+done <"$list"
 i=0
 while [ ! -b /dev/vda ] && [ "$i" -lt 200 ]; do
   usleep 20000
