@@ -34,11 +34,11 @@ export const PHASE_DEFINITIONS: readonly PhaseDefinition[] = [
   { phase: 'requested', by: 'agent', meaning: 'the agent accepted the launch and asked its backend to start the task' },
   {
     phase: 'created', by: 'backend',
-    meaning: 'the instance exists and is not yet running: process: its cgroup made, just before spawn; container: `docker create` returned; VM: the QEMU process exists (paused, before libvirt starts its vCPUs)',
+    meaning: 'the instance exists and is not yet running: process: its cgroup made, just before spawn; container: `docker create` returned; VM: the QEMU process exists (paused, before libvirt starts its vCPUs); vm:micro and vm:snapshot: QEMU was spawned',
   },
   {
     phase: 'running', by: 'backend',
-    meaning: 'the instance\'s first process is executing: process: spawn returned; container: `docker start` returned; VM: the domain was started (libvirt\'s create returned, vCPUs running)',
+    meaning: 'the instance\'s first process is executing: process: spawn returned; container: `docker start` returned; VM: the domain was started (libvirt\'s create returned, vCPUs running); vm:micro: QEMU was spawned (its vCPUs start at once); vm:snapshot: QMP says the restored guest runs',
   },
   { phase: 'ready', by: 'agent', meaning: 'the executor\'s ready line reached the agent (its runtime is up, before any work)' },
   { phase: 'firstResult', by: 'agent', meaning: 'the executor\'s result line reached the agent' },

@@ -6,6 +6,8 @@ import type { OwnedResource } from '../backend.js';
 import { parseMetadata } from './domain-xml.js';
 import { isNoDomain, type LibvirtConnection } from './libvirt-connection.js';
 import { vmRunRoot } from './paths.js';
+import { directQemuProcesses } from './qemu-process.js';
+import { listTemplates } from './snapshot.js';
 
 /** libvirt's VIR_CONNECT_LIST_DOMAINS_TRANSIENT. */
 const LIST_TRANSIENT = 8;
@@ -68,7 +70,21 @@ export function ownedRunFiles(backend: string): OwnedResource[] {
   return out;
 }
 
-/** The vm backend's leftovers: isolab's transient domains (see {@link domainOwner}) and run files. Files are listed when libvirt cannot be reached. */
+/** QEMU processes started directly (vm:micro, vm:snapshot, template builds) and half-built snapshot templates, of any session. */
+export function ownedDirect(backend: string): OwnedResource[] {
+  const out: OwnedResource[] = directQemuProcesses().map((q) => ({ backend, kind: 'process', id: String(q.pid), name: q.runDir, session: q.session }));
+  for (const t of listTemplates()) {
+    const s = sessionOfName(basename(t.dir));
+    if (s && !t.info) out.push({ backend, kind: 'template-build', id: t.dir, session: s });
+  }
+  return out;
+}
+
+/**
+ * The vm backend's leftovers: isolab's transient domains (see {@link domainOwner}), QEMU processes
+ * it started directly, half-built snapshot templates and run files. Files are listed when libvirt
+ * cannot be reached.
+ */
 export async function listOwnedVm(conn: LibvirtConnection, backend: string): Promise<OwnedResource[]> {
   const out: OwnedResource[] = [];
   let hv: Hypervisor | undefined;
@@ -78,7 +94,7 @@ export async function listOwnedVm(conn: LibvirtConnection, backend: string): Pro
     /* libvirt not reachable: only files */
   }
   if (hv) for (const d of await ownedDomains(hv)) out.push({ backend, kind: 'domain', id: d.name, session: d.session });
-  out.push(...ownedRunFiles(backend));
+  out.push(...ownedDirect(backend), ...ownedRunFiles(backend));
   return out;
 }
 
@@ -100,6 +116,19 @@ export async function removeOwnedVm(conn: LibvirtConnection, r: OwnedResource): 
     } catch (err) {
       if (!isNoDomain(err)) throw err;
     }
+    return;
+  }
+  if (r.kind === 'process') {
+    const q = directQemuProcesses().find((x) => String(x.pid) === r.id && x.runDir === r.name);
+    if (!q) return;
+    process.kill(q.pid, 'SIGKILL');
+    return;
+  }
+  if (r.kind === 'template-build') {
+    const s = sessionOfName(basename(r.id));
+    const ok = s && listTemplates().some((t) => t.dir === r.id && !t.info) && dirname(r.id).endsWith('/snapshots');
+    if (!ok) throw new Error(`not a half-built isolab snapshot template: ${r.id}`);
+    rmSync(r.id, { recursive: true, force: true });
     return;
   }
   if (r.kind === 'file') {

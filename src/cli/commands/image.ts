@@ -1,3 +1,4 @@
+import { listTemplates, removeTemplates } from '../../backends/vm/snapshot.js';
 import { currentImage, ensureImage, listManifests, pruneImages } from '../../image/index.js';
 import { session } from '../../session/session.js';
 import { installSignalCleanup } from '../../session/signals.js';
@@ -6,7 +7,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 
 const HELP = `Usage: isolab image build [--force] [--json]
        isolab image list [--json]
-       isolab image prune [--dry-run] [--json]
+       isolab image prune [--snapshots] [--dry-run] [--json]
 
 The guest image: one root filesystem tree (busybox, the host's own node and the libraries it
 loads, the compiled executor) made into a Docker image (isolab-guest:<id>, via docker import),
@@ -17,13 +18,17 @@ Images live under the state folder (images/<id>/), never in the repository.
 
 Sub-commands:
   build         build the image for the current inputs unless it exists
-  list          show the built images, marking the current one
+  list          show the built images, marking the current one, with their vm:snapshot
+                templates (images/<id>/snapshots/<accel>-<mem>m-<vcpus>c-<hash>)
   prune         remove every image in this state folder but the current one: the folders
-                images/<id> and their Docker tags isolab-guest:<id> (tags of images built
-                with another state folder are left alone)
+                images/<id> (with their snapshot templates) and their Docker tags
+                isolab-guest:<id> (tags of images built with another state folder are left
+                alone); with --snapshots, the current image's templates too (they are
+                rebuilt on the next vm:snapshot start)
 
 Options:
   --force       build even when the image exists
+  --snapshots   prune: also remove the current image's snapshot templates
   --dry-run     prune: only list what would be removed
   --json        print JSON instead of text
   -h, --help    show this help`;
@@ -33,7 +38,7 @@ export const imageCommand: Command = {
   summary: 'build, list or prune the guest image (Docker image, VM disk, kernel)',
   help: HELP,
   async run(argv) {
-    const p = parseFlags(argv, { force: { type: 'boolean' }, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, true);
+    const p = parseFlags(argv, { force: { type: 'boolean' }, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, snapshots: { type: 'boolean' } }, true);
     const [sub, ...extra] = p.positionals;
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const json = flag(p, 'json');
@@ -64,11 +69,17 @@ export const imageCommand: Command = {
     if (sub === 'list') {
       const cur = await currentImage().catch(() => undefined);
       const all = listManifests();
-      if (json) out(JSON.stringify({ current: cur?.id ?? null, images: all }));
+      const templates = listTemplates(all.map((m) => m.id));
+      if (json) out(JSON.stringify({ current: cur?.id ?? null, images: all, templates }));
       else if (!all.length) out('no images built (run isolab image build)');
       else {
         for (const m of all) {
           out(`${m.id === cur?.id ? '*' : ' '} ${m.id}  ${m.createdAt}  node ${m.nodeVersion}  ${m.kernelVersion ?? 'no kernel'}  ${m.dir}`);
+          for (const t of templates.filter((x) => x.imageId === m.id)) {
+            out(t.info
+              ? `    snapshot ${t.dir}  ${(t.info.stateBytes / 1e6).toFixed(0)} MB  ${t.info.createdAt}  (boot ${t.info.buildMs.boot} ms, save ${t.info.buildMs.save} ms)`
+              : `    snapshot ${t.dir}  (incomplete: being built, or left by a crash; reap removes it)`);
+          }
         }
         if (!cur) out('(none matches the current inputs: run isolab image build)');
       }
@@ -76,10 +87,14 @@ export const imageCommand: Command = {
     }
     if (sub === 'prune') {
       const dry = flag(p, 'dry-run');
-      const items = await pruneImages({ dryRun: dry });
+      const items: { kind: string; id: string; error?: string }[] = await pruneImages({ dryRun: dry });
+      if (flag(p, 'snapshots')) {
+        const cur = await currentImage().catch(() => undefined);
+        if (cur) for (const d of removeTemplates([cur.id], { dryRun: dry })) items.push({ kind: 'snapshot', id: d });
+      }
       if (json) out(JSON.stringify({ dryRun: dry, items }));
       else {
-        for (const i of items) out(`${i.kind.padEnd(6)} ${i.id}  ${i.error ? `FAILED: ${i.error}` : dry ? 'would remove' : 'removed'}`);
+        for (const i of items) out(`${i.kind.padEnd(8)} ${i.id}  ${i.error ? `FAILED: ${i.error}` : dry ? 'would remove' : 'removed'}`);
         out(`${items.length} old image part(s) ${dry ? 'found' : 'removed'}`);
       }
       return items.some((i) => i.error) ? 1 : 0;
