@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskSink, TaskSpec } from '../../src/backends/backend.js';
@@ -32,14 +32,26 @@ describe('vm:micro and vm:snapshot (QEMU started directly; accelerator as probed
 
   beforeAll(async () => {
     await ensureImage({ docker: false });
-    state = stateWithImage((await currentImage())!);
+    const img = (await currentImage())!;
+    state = stateWithImage(img);
     symlinkSync(kernelsDir(), join(state, 'kernels'));
+    for (const f of ['root.ext4', 'vmlinuz', 'initramfs.cpio.gz']) {
+      try {
+        linkSync(join(img.dir, f), join(state, 'images', img.id, f));
+      } catch {
+        copyFileSync(join(img.dir, f), join(state, 'images', img.id, f));
+      }
+    }
     input = join(tempDir(), 'small.txt');
     writeFileSync(input, generateCorpus({ bytes: 30_000, seed: 17 }));
     const proc = await isolab(['wordcount', '--input', input, '-p', '1', '--json']);
     expect(proc.code, proc.stderr).toBe(0);
     expected = (JSON.parse(proc.stdout) as { sha256: string }).sha256;
   }, 180_000);
+
+  afterAll(() => {
+    if (state) rmSync(state, { recursive: true, force: true });
+  });
 
   for (const backend of ['vm:micro', 'vm:snapshot']) {
     for (const p of [1, 3]) {
