@@ -96,6 +96,25 @@ describe('vm:micro and vm:snapshot (QEMU started directly; accelerator as probed
     expect(leftovers(s)).toEqual([]);
   }, 120_000);
 
+  it('a crashed CLI (SIGKILL) leaves its QEMU running; isolab reap kills it and removes its files', async () => {
+    const s = sid('kill');
+    const child = spawn(ISOLAB, ['wordcount', '--input', input, '-p', '1', '--backend', 'vm:snapshot', '--task-resources', 'cpus:1;mem:256'],
+      { env: { ...process.env, ...env(s) }, stdio: 'ignore' });
+    const closed = new Promise((r) => child.on('close', r));
+    const deadline = Date.now() + 90_000;
+    while (directQemuProcesses(runRoot()).filter((q) => q.session === s).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await closed;
+    const orphans = directQemuProcesses(runRoot()).filter((q) => q.session === s);
+    expect(orphans).toHaveLength(1);
+    const r = await isolab(['reap', '--session', s, '--backend', 'vm', '--json'], env(sid('reaper')));
+    expect(r.code, r.stderr).toBe(0);
+    const items = (JSON.parse(r.stdout) as { items: { kind: string; removed: boolean }[] }).items;
+    expect(items.filter((i) => i.kind === 'process')).toEqual([expect.objectContaining({ removed: true })]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(leftovers(s)).toEqual([]);
+  }, 120_000);
+
   describe('in this process', () => {
     const prev = process.env.ISOLAB_STATE_DIR;
     let b: DirectQemuBackend;

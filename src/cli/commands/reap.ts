@@ -11,6 +11,9 @@ Finds what isolab sessions left behind and removes it. Only what is provably iso
                removed by id
   VM domains   transient + named isolab-<session>-… + isolab's <metadata>; powered off, never undefined
                (a persistent domain is never touched, whatever its name)
+  VM processes QEMU started directly (vm:micro, vm:snapshot) whose -pidfile lies in a session-named
+               run folder; the command line is checked again just before the kill
+  VM templates half-built snapshot templates (images/<id>/snapshots/isolab-<session>-build-…)
   processes    the ISOLAB_OWNER_SESSION marker + the session's record of the process or its task
                cgroup; the start time is checked again just before the kill
   cgroups, VM run files, session temp folders, session records and interrupted image builds under
