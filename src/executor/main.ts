@@ -98,15 +98,20 @@ async function run(task: ExecutorTask): Promise<void> {
  * then reads its task from standard input (the guest's console, after the restore).
  */
 async function awaitTask(): Promise<ExecutorTask> {
-  const [{ WAITING_MARKER, RESTORED_MARKER, decodeDelivery, readLine, refreshGuest }, { countKernelModule }] = await Promise.all([
+  const [{ WAITING_MARKER, RESTORED_MARKER, decodeDelivery, readLine, refreshGuest, shrinkTemplate, warmUp }, { countKernelModule }] = await Promise.all([
     import('./await-task.js'), import('../workload/wasm/count-kernel.js'), import('node:zlib'), import('./command.js'),
   ]);
   countKernelModule();
+  warmUp();
+  shrinkTemplate();
+  encodeMessage({ type: 'ready', taskId: 'warm-up', pid: 0, node: '', uptimeMs: 0 });
   const up = (): string => (process.uptime()).toFixed(3);
   process.stdout.write(`\n${WAITING_MARKER} uptime=${up()}\n`);
-  const d = decodeDelivery(await readLine());
-  const step = d.refresh ? refreshGuest(d) : 0;
-  process.stdout.write(`${RESTORED_MARKER} clockStepMs=${step} uptime=${up()}\n`);
+  const line = await readLine();
+  const readAt = up();
+  const d = decodeDelivery(line);
+  const r = d.refresh ? refreshGuest(d) : { step: 0, ms: 'none' };
+  process.stdout.write(`${RESTORED_MARKER} clockStepMs=${r.step} uptime=${up()} readAt=${readAt} refreshMs="${r.ms}"\n`);
   return d.task;
 }
 

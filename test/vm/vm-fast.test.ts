@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, lstatSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskSink, TaskSpec } from '../../src/backends/backend.js';
@@ -7,7 +7,7 @@ import { DirectQemuBackend } from '../../src/backends/vm/direct-backend.js';
 import { vmVariantDescriptor } from '../../src/backends/vm/descriptor.js';
 import { directQemuProcesses } from '../../src/backends/vm/qemu-process.js';
 import { decodeMessage, type ResultMessage } from '../../src/executor/protocol.js';
-import { currentImage, ensureImage, kernelsDir } from '../../src/image/index.js';
+import { currentImage, ensureImage } from '../../src/image/index.js';
 import { session } from '../../src/session/session.js';
 import { countFileRange } from '../../src/workload/count.js';
 import { canonicalBytes, decodeCounts, sha256Hex, tableToCounts } from '../../src/workload/counts.js';
@@ -34,12 +34,18 @@ describe('vm:micro and vm:snapshot (QEMU started directly; accelerator as probed
     await ensureImage({ docker: false });
     const img = (await currentImage())!;
     state = stateWithImage(img);
-    symlinkSync(kernelsDir(), join(state, 'kernels'));
+    // templates of this test are its own, not the shared state folder's
+    const shared = join(state, 'images', img.id, 'snapshots');
+    if (lstatSync(shared, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(shared);
+    // the boot-file guard takes regular files only: hard links (or copies) instead of the helper's symlinks
     for (const f of ['root.ext4', 'vmlinuz', 'initramfs.cpio.gz']) {
+      const to = join(state, 'images', img.id, f);
+      if (lstatSync(to, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(to);
+      if (existsSync(to)) continue;
       try {
-        linkSync(join(img.dir, f), join(state, 'images', img.id, f));
+        linkSync(join(img.dir, f), to);
       } catch {
-        copyFileSync(join(img.dir, f), join(state, 'images', img.id, f));
+        copyFileSync(join(img.dir, f), to);
       }
     }
     input = join(tempDir(), 'small.txt');

@@ -290,6 +290,8 @@ export class DirectQemuBackend implements Backend<DirectState> {
       st.console?.destroy();
       const step = /clockStepMs=(-?\d+)/.exec(line)?.[1];
       if (step) handle.attributes['vm.clockStepMs'] = step;
+      const refresh = /refreshMs="([^"]*)"/.exec(line)?.[1];
+      if (refresh) handle.attributes['vm.refreshMs'] = refresh;
     } else if (line.includes(st.image.endMarker)) {
       const rc = /rc=(-?\d+)/.exec(line)?.[1];
       if (rc !== undefined) st.rc = Number(rc);

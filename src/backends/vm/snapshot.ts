@@ -124,7 +124,7 @@ export function snapshotSpec(
 
 /** The template's kernel command line: the micro boot path's, waiting for the task on the console. */
 export function templateCmdline(image: VmImage): string {
-  return `${microCmdline(image.cmdline)} isolab.await=1`;
+  return `${microCmdline(image.cmdline)} init_on_free=1 isolab.await=1`;
 }
 
 /** Creates a sparse file of `bytes` (an empty input disk). */
