@@ -6,6 +6,7 @@ import { digestEntries, seedDigests } from './digest.js';
 import { dockerImageId, importTree } from './docker-image.js';
 import { execTool } from './exec.js';
 import { buildInitramfs } from './initramfs.js';
+import { extractVmlinux } from './vmlinux.js';
 import { collectInputs, type ImageInputs } from './inputs.js';
 import { acquireLock } from './lock.js';
 import { BUILDER_VERSION, DOCKER_REPO, GUEST } from './layout.js';
@@ -150,6 +151,7 @@ export async function ensureImage(opts: EnsureOptions = {}): Promise<EnsuredImag
       return { ...info, built: true, dockerSkipped };
     }
     t = performance.now();
+    let vmlinux = false;
     const diskSize = Math.ceil((bytes * 1.15 + 16 * 2 ** 20) / 2 ** 20);
     await execTool('mkfs.ext4', ['-q', '-F', '-L', 'isolab-root', '-m', '0', '-O', '^has_journal', '-d', tree, join(stage, 'root.ext4'), `${diskSize}M`]);
     buildMs.ext4 = since(t);
@@ -157,6 +159,7 @@ export async function ensureImage(opts: EnsureOptions = {}): Promise<EnsuredImag
     if (inputs.kernel) {
       t = performance.now();
       copyFileSync(inputs.kernel.path, join(stage, 'vmlinuz'));
+      vmlinux = await extractVmlinux(join(stage, 'vmlinuz'), join(stage, 'vmlinux'));
       const busybox = inputs.files.find((f) => f.role === 'busybox')!.src;
       await buildInitramfs(join(stage, 'initramfs-root'), join(stage, 'initramfs.cpio.gz'), inputs.kernel, join(inputs.guestDir, 'initramfs-init.sh'), busybox);
       buildMs.initramfs = since(t);
@@ -170,7 +173,7 @@ export async function ensureImage(opts: EnsureOptions = {}): Promise<EnsuredImag
     const info: ImageInfo = {
       hash: inputs.hash, id: inputs.id, builderVersion: BUILDER_VERSION, createdAt: new Date().toISOString(), dir,
       dockerTag, dockerImageId: dockerImageIdNow, rootDisk: join(dir, 'root.ext4'), rootDiskBytes: statSync(join(stage, 'root.ext4')).size,
-      kernel: inputs.kernel ? join(dir, 'vmlinuz') : undefined, kernelVersion: inputs.kernel?.version,
+      kernel: inputs.kernel ? join(dir, 'vmlinuz') : undefined, vmlinux: vmlinux ? join(dir, 'vmlinux') : undefined, kernelVersion: inputs.kernel?.version,
       initramfs: inputs.kernel ? join(dir, 'initramfs.cpio.gz') : undefined, noKernel: inputs.noKernel,
       modules: inputs.kernel?.modules.map((m) => m.name) ?? [], nodeVersion: inputs.node.version,
       guest: { ...GUEST, cmdline: SUGGESTED_CMDLINE }, treeBytes: bytes, buildMs, inputs: inputs.files,

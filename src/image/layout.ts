@@ -26,7 +26,7 @@ export const GUEST = {
 export const DOCKER_REPO = 'isolab-guest';
 
 /** Bumped whenever the builder lays out the tree differently; part of the content hash. */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 /** Docker image label carrying the image id, so stale images can be found. */
 export const IMAGE_LABEL = 'isolab.image';

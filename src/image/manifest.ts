@@ -26,6 +26,8 @@ export interface ImageInfo {
   rootDiskBytes: number;
   /** Copy of the guest kernel, when one is installed. */
   kernel?: string;
+  /** The same kernel uncompressed (ELF, booted through its PVH entry by vm:micro and vm:snapshot), when it could be extracted. */
+  vmlinux?: string;
   /** Guest kernel release. */
   kernelVersion?: string;
   /** gzipped busybox initramfs that loads the virtio modules and switch_roots to /dev/vda. */
@@ -80,6 +82,7 @@ export function readManifest(dir: string): ImageInfo | undefined {
     dir,
     rootDisk: join(dir, 'root.ext4'),
     kernel: info.kernel ? join(dir, 'vmlinuz') : undefined,
+    vmlinux: info.vmlinux ? join(dir, 'vmlinux') : undefined,
     initramfs: info.initramfs ? join(dir, 'initramfs.cpio.gz') : undefined,
   };
 }

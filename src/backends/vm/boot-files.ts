@@ -16,7 +16,7 @@ export interface CheckedFile {
 /** Thrown when a boot file is not what the image built. */
 export class BootFileError extends Error {}
 
-type Role = 'rootDisk' | 'kernel' | 'initramfs';
+type Role = 'rootDisk' | 'kernel' | 'initramfs' | 'vmlinux';
 
 interface Seen {
   key: string;
@@ -57,11 +57,12 @@ export class BootFileGuard {
 
   /** Checks the image's root disk, kernel and initramfs; throws {@link BootFileError} when one is not as built. */
   async check(image: VmImage): Promise<CheckedFile[]> {
-    return Promise.all((['rootDisk', 'kernel', 'initramfs'] as const).map((role) => this.checkOne(image, role)));
+    const roles: Role[] = ['rootDisk', 'kernel', 'initramfs', ...(image.vmlinux ? ['vmlinux' as const] : [])];
+    return Promise.all(roles.map((role) => this.checkOne(image, role)));
   }
 
   private checkOne(image: VmImage, role: Role): Promise<CheckedFile> {
-    const path = image[role];
+    const path = image[role]!;
     let p = this.pending.get(path);
     if (!p) {
       p = this.verify(image, role).finally(() => this.pending.delete(path));
@@ -71,7 +72,7 @@ export class BootFileGuard {
   }
 
   private async verify(image: VmImage, role: Role): Promise<CheckedFile> {
-    const path = image[role];
+    const path = image[role]!;
     let st = lstatSync(path);
     if (!st.isFile()) throw new BootFileError(`${path} is not a regular file`);
     if (role === 'rootDisk' && process.getuid?.() === 0 && (st.uid !== 0 || st.gid !== 0 || (st.mode & 0o7777) !== 0o644)) {
@@ -80,7 +81,7 @@ export class BootFileGuard {
       st = lstatSync(path);
     }
     if (role === 'rootDisk' && (st.mode & 0o022) !== 0) throw new BootFileError(`${path} is writable by others than its owner`);
-    const manifest = image.sha256[role];
+    const manifest = role === 'vmlinux' ? undefined : image.sha256[role];
     const recorded = manifest ? undefined : this.recorded(image.id, role);
     const reference: CheckedFile['reference'] = manifest ? 'manifest' : 'first-use';
     const want = manifest ?? recorded;

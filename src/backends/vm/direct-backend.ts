@@ -137,6 +137,7 @@ export class DirectQemuBackend implements Backend<DirectState> {
     const [image, accel, facts] = await Promise.all([this.base.image(), this.base.accelerator(), this.base.hostFacts()]);
     const key: TemplateKey = {
       imageId: image.id, accelerator: accel.accelerator, memMiB, vcpus, qemuVersion: facts.qemuVersion ?? 'unknown', cmdline: templateCmdline(image),
+      kernel: image.vmlinux ? 'vmlinux' : 'vmlinuz',
     };
     return { key, image, emulator: facts.emulator || 'qemu-system-x86_64' };
   }
@@ -174,6 +175,7 @@ export class DirectQemuBackend implements Backend<DirectState> {
       taskId: spec.taskId, backend: this.name, instanceId: name, limits,
       attributes: {
         'vm.accelerator': accel.accelerator, 'vm.accelerator.reason': accel.reason, 'vm.mode': this.mode, 'vm.machine': 'microvm',
+        'vm.kernel': image.vmlinux ? 'vmlinux (uncompressed, PVH entry)' : 'vmlinuz (bzImage)',
         'vm.vcpus': String(size.vcpus), 'vm.memMiB': String(size.memMiB), 'vm.cpusRequested': String(spec.resources.cpus),
         'vm.memRequestedMiB': String(spec.resources.mem), 'vm.image': image.id,
         ...(template ? { 'vm.template': templateName(template.key), 'vm.templateBytes': String(template.stateBytes) } : {}),
@@ -230,7 +232,7 @@ export class DirectQemuBackend implements Backend<DirectState> {
         const cmdline = `${microCmdline(image.cmdline)}${extra ? ` ${extra}` : ''} ${image.taskParam}=${encodeTask(task)}`;
         const argv = qemuArgv({
           emulator, machine: 'microvm', accelerator: accel.accelerator, memMiB: size.memMiB, vcpus: size.vcpus,
-          kernel: image.kernel, initramfs: image.initramfs, cmdline,
+          kernel: directKernel(image), initramfs: image.initramfs, cmdline,
           disks: [{ file: image.rootDisk, id: 'root' }, ...(input ? [{ file: input, id: 'input' }] : [])],
           serial: `file:${join(runDir, 'serial.log')}`,
           extra: ['-name', `guest=${name}`, '-pidfile', join(runDir, 'qemu.pid'), ...runas],
@@ -387,7 +389,7 @@ export class DirectQemuBackend implements Backend<DirectState> {
     if (this.mode === 'micro') {
       const extra = process.env[KERNEL_ARGS_ENV]?.trim();
       const argv = qemuArgv({
-        emulator, machine: 'microvm', accelerator: accel.accelerator, memMiB: size.memMiB, vcpus: size.vcpus, kernel: image.kernel,
+        emulator, machine: 'microvm', accelerator: accel.accelerator, memMiB: size.memMiB, vcpus: size.vcpus, kernel: directKernel(image),
         initramfs: image.initramfs, cmdline: `${microCmdline(image.cmdline)}${extra ? ` ${extra}` : ''} ${image.taskParam}=${encodeTask(task)}`,
         disks: [{ file: image.rootDisk, id: 'root' }], serial: 'stdio',
       });
@@ -456,6 +458,11 @@ while True:
     if not b: break
     sys.stdout.buffer.write(b); sys.stdout.flush()
 `;
+
+/** The kernel a directly started guest boots: the uncompressed one (PVH entry, no decompression) when the image has it. */
+export function directKernel(image: VmImage): string {
+  return image.vmlinux ?? image.kernel;
+}
 
 function now(): number {
   return performance.timeOrigin + performance.now();

@@ -10,6 +10,8 @@ export interface VmImage {
   dir: string;
   /** Kernel copy (direct kernel boot). */
   kernel: string;
+  /** The kernel uncompressed (ELF, PVH boot) for vm:micro and vm:snapshot, when the image has one. */
+  vmlinux?: string;
   /** Busybox initramfs. */
   initramfs: string;
   /** ext4 root disk, attached read-only to every VM. */
@@ -44,7 +46,7 @@ export async function vmImage(): Promise<VmImage> {
   }
   const g = { ...GUEST, ...info.guest };
   return {
-    id: info.id, hash: info.hash, dir: imageDir(info.id), kernel: info.kernel, initramfs: info.initramfs, rootDisk: info.rootDisk,
+    id: info.id, hash: info.hash, dir: imageDir(info.id), kernel: info.kernel, vmlinux: info.vmlinux, initramfs: info.initramfs, rootDisk: info.rootDisk,
     startMarker: g.startMarker, endMarker: g.endMarker, taskParam: g.taskParam, inputDevice: g.inputDevice,
     cmdline: g.cmdline || 'console=ttyS0 quiet panic=-1',
     sha256: {

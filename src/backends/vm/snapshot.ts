@@ -32,11 +32,13 @@ export interface TemplateKey {
   qemuVersion: string;
   /** The template's kernel command line (hashed into the key). */
   cmdline: string;
+  /** Which kernel file it booted: `vmlinux` (PVH) or `vmlinuz` (hashed into the key). */
+  kernel?: string;
 }
 
 /** The folder name of a key: `<accel>-<mem>m-<vcpus>c-<hash of QEMU version and command line>`. */
 export function templateName(k: TemplateKey): string {
-  const h = createHash('sha256').update(`${k.qemuVersion}\n${k.cmdline}`).digest('hex').slice(0, 8);
+  const h = createHash('sha256').update(`${k.qemuVersion}\n${k.cmdline}${k.kernel && k.kernel !== 'vmlinuz' ? `\n${k.kernel}` : ''}`).digest('hex').slice(0, 8);
   return `${k.accelerator}-${k.memMiB}m-${k.vcpus}c-${h}`;
 }
 
@@ -111,7 +113,7 @@ export function snapshotSpec(
 ): QemuSpec {
   return {
     emulator, machine: 'microvm', accelerator: k.accelerator, memMiB: k.memMiB, vcpus: k.vcpus,
-    kernel: image.kernel, initramfs: image.initramfs, cmdline: k.cmdline,
+    kernel: k.kernel === 'vmlinux' && image.vmlinux ? image.vmlinux : image.kernel, initramfs: image.initramfs, cmdline: k.cmdline,
     disks: [{ file: image.rootDisk, id: 'root' }, { file: files.input, id: 'input' }],
     serial: 'chardev:ser0',
     extra: [
