@@ -38,7 +38,7 @@ describe('vm:micro and vm:snapshot (QEMU started directly; accelerator as probed
     const shared = join(state, 'images', img.id, 'snapshots');
     if (lstatSync(shared, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(shared);
     // the boot-file guard takes regular files only: hard links (or copies) instead of the helper's symlinks
-    for (const f of ['root.ext4', 'vmlinuz', 'initramfs.cpio.gz']) {
+    for (const f of readdirSync(join(state, 'images', img.id)).filter((x) => x !== 'manifest.json')) {
       const to = join(state, 'images', img.id, f);
       if (lstatSync(to, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(to);
       if (existsSync(to)) continue;
