@@ -55,9 +55,12 @@ export class BootFileGuard {
     readonly recordDir: string,
   ) {}
 
-  /** Checks the image's root disk, kernel and initramfs; throws {@link BootFileError} when one is not as built. */
-  async check(image: VmImage): Promise<CheckedFile[]> {
-    const roles: Role[] = ['rootDisk', 'kernel', 'initramfs', ...(image.vmlinux ? ['vmlinux' as const] : [])];
+  /**
+   * Checks the image's root disk, kernel and initramfs (and, with `vmlinux`, the uncompressed
+   * kernel when the image has one); throws {@link BootFileError} when one is not as built.
+   */
+  async check(image: VmImage, vmlinux = false): Promise<CheckedFile[]> {
+    const roles: Role[] = ['rootDisk', 'kernel', 'initramfs', ...(vmlinux && image.vmlinux ? ['vmlinux' as const] : [])];
     return Promise.all(roles.map((role) => this.checkOne(image, role)));
   }
 

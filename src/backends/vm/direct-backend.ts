@@ -145,7 +145,7 @@ export class DirectQemuBackend implements Backend<DirectState> {
   /** The template for a guest size, built when missing (a first start pays for it). */
   async template(memMiB: number, vcpus: number, log?: (l: string) => void): Promise<TemplateInfo> {
     const { key, image, emulator } = await this.templateKey(memMiB, vcpus);
-    await this.bootFiles.check(image);
+    await this.bootFiles.check(image, true);
     return ensureTemplate({ key, image, emulator, session: session(), log });
   }
 
@@ -153,7 +153,7 @@ export class DirectQemuBackend implements Backend<DirectState> {
     signal?.throwIfAborted();
     const sess = session();
     const [image, accel, facts] = await Promise.all([this.base.image(), this.base.accelerator(), this.base.hostFacts()]);
-    await this.bootFiles.check(image);
+    await this.bootFiles.check(image, true);
     const size = guestSize(spec.resources);
     const template = this.mode === 'snapshot' ? await this.template(size.memMiB, size.vcpus) : undefined;
     signal?.throwIfAborted();
