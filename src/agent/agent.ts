@@ -42,10 +42,32 @@ export interface TaskResultData {
   error?: string;
 }
 
+/** What a task needs before its backend starts it, made ready by the agent (e.g. its input fetched into its sandbox). */
+export interface PreparedTask {
+  /** The task as the backend is to get it (e.g. its input now a local file). */
+  task: LaunchedTask;
+  /** Removes what the preparation made, once the task has ended. */
+  cleanup(): Promise<void> | void;
+}
+
+/**
+ * Prepares a task before its start (Mesos' fetcher step); a rejection fails the task with that
+ * reason. Undefined: the task needs nothing.
+ */
+export type TaskPreparer = (task: LaunchedTask, signal?: AbortSignal) => Promise<PreparedTask | undefined>;
+
+/** Options of a LocalAgent beyond its master, backends and abort signal. */
+export interface LocalAgentOptions {
+  /** Runs before each task's start. */
+  prepare?: TaskPreparer;
+}
+
 interface Running {
   task: LaunchedTask;
   handle?: TaskHandle;
   killRequested: boolean;
+  /** Set by drain(): the task is stopped and reported `failed` with this message (not `killed`). */
+  drained?: string;
   /** The state last reported for the task. */
   state: TaskState;
 }
@@ -77,8 +99,14 @@ export class LocalAgent implements AgentDriver {
     private readonly backends: Map<string, Backend>,
     private readonly signal?: AbortSignal,
     clock?: Clock,
+    private readonly opts: LocalAgentOptions = {},
   ) {
     this.clock = clock ?? master.clock ?? new RealClock();
+  }
+
+  /** The tasks it runs now, with their latest state (what it reports when it re-registers). */
+  taskReports(): AgentTaskReport[] {
+    return [...this.running.values()].map((r) => ({ taskId: r.task.taskId, frameworkId: r.task.frameworkId, state: r.state }));
   }
 
   /** Calls `l` with each task's complete record (phases to `cleaned`, exit, usage) after its teardown; returns the unsubscribe. */
@@ -140,6 +168,18 @@ export class LocalAgent implements AgentDriver {
     this.removed = true;
     this.held = [];
     for (const r of [...this.running.values()]) this.kill(r.task.taskId, r.task.frameworkId);
+  }
+
+  /**
+   * Stops every task because the agent itself stops (SIGTERM), reporting each `failed` with
+   * `message` (a framework retries failed tasks; `killed` is what it asked for).
+   */
+  drain(message: string): void {
+    for (const r of [...this.running.values()]) {
+      if (isTerminal(r.state)) continue;
+      r.drained = message;
+      this.kill(r.task.taskId, r.task.frameworkId);
+    }
   }
 
   /** Reports the current state of the named tasks; `dropped` for a task it never had. */
@@ -230,11 +270,32 @@ export class LocalAgent implements AgentDriver {
       this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
       return;
     }
+    let prepared: PreparedTask | undefined;
+    if (this.opts.prepare) {
+      try {
+        prepared = await this.opts.prepare(task, this.signal);
+      } catch (err) {
+        data.error = err instanceof Error ? err.message : String(err);
+        this.update(task, 'failed', data.error, data);
+        return;
+      }
+      if (prepared) r.task = prepared.task;
+      if (r.killRequested) {
+        await prepared?.cleanup();
+        this.update(r.task, 'killed', 'killed on request');
+        return;
+      }
+    }
     const release = await TEARDOWN_GATES.enter(task.taskId);
     try {
-      await this.runOn(task, r, backend, data, workDone);
+      await this.runOn(prepared?.task ?? task, r, backend, data, workDone);
     } finally {
       release();
+      try {
+        await prepared?.cleanup();
+      } catch {
+        /* the sandbox stays for the reaper */
+      }
     }
   }
 
@@ -295,12 +356,13 @@ export class LocalAgent implements AgentDriver {
     // The executor's exit says how it went (exit 0 and no error message: finished); whether a finished
     // task produced what its framework wanted is the framework's call, not the agent's.
     if (reported === undefined) {
-      if (r.killRequested) reported = 'killed';
+      if (r.drained) reported = 'failed';
+      else if (r.killRequested) reported = 'killed';
       else if (output.violation || exit.timedOut) reported = 'failed';
       else reported = exit.exitCode === 0 && !data.error ? 'finished' : 'failed';
-      const message = reported === 'killed' ? 'killed on request' : output.violation ? output.violation
+      const message = r.drained ?? (reported === 'killed' ? 'killed on request' : output.violation ? output.violation
         : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data)
-          : data.command ? commandOutcome(data.command) : undefined;
+          : data.command ? commandOutcome(data.command) : undefined);
       this.update(task, reported, message, output.violation ? { ...data, result: undefined } : data);
     }
     for (const l of this.endListeners) {
