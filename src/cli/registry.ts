@@ -23,6 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'simulate', summary: 'run a cluster scenario on virtual time through the real allocator', load: async () => (await import('./commands/simulate.js')).simulateCommand },
   { name: 'master', summary: 'run a standalone master: frameworks register over HTTP (Mesos v1 scheduler API)', load: async () => (await import('./commands/master.js')).masterCommand },
   { name: 'agent', summary: 'run an agent in its own process for a master over HTTP (this host or another)', load: async () => (await import('./commands/agent.js')).agentCommand },
+  { name: 'cluster', summary: 'a cluster of test hosts on this machine (network namespaces on a bridge): up, down, status, exec', load: async () => (await import('./commands/cluster.js')).clusterCommand },
   { name: 'experiment', summary: 'measure start-up, density and throughput per backend; write results and a report', load: async () => (await import('./commands/experiment.js')).experimentCommand },
   { name: 'lab', summary: 'run every experiment with defaults that fit 20 minutes; write reports/latest and a dated copy', load: async () => (await import('./commands/lab.js')).labCommand },
   { name: 'report', summary: 're-render report.md, results.csv and charts from a results.json', load: async () => (await import('./commands/report.js')).reportCommand },

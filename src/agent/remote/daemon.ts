@@ -6,6 +6,7 @@ import type { Credential } from '../../http/auth.js';
 import type { Resources } from '../../master/resources.js';
 import { isTerminal } from '../../master/task-state.js';
 import type { AgentTaskReport } from '../../master/types.js';
+import { forgetProcess } from '../../backends/process/owned.js';
 import { session } from '../../session/session.js';
 import { inputFetcher } from './fetcher.js';
 import { AgentRefused, HttpMasterLink } from './http-master-link.js';
@@ -60,6 +61,7 @@ async function recover(o: AgentDaemonOptions, updates: AgentStatusUpdates, strea
     for (const r of owned) {
       try {
         await b.removeOwned(r);
+        if (r.kind === 'process') forgetProcess(o.identity.session, Number(r.id.split('@')[0]));
         killed++;
       } catch (err) {
         o.log(`isolab: agent: cannot remove ${r.kind} ${r.id}: ${(err as Error).message}`);

@@ -17,13 +17,12 @@ const FETCH_TIMEOUT_MS = 30_000;
 /** A fetch that did not give the bytes asked for: the task fails with this message. */
 export class FetchError extends Error {}
 
-/** The URL as messages show it: origin and path with its last segment (the input's token) hidden. */
+/** The URL as messages show it: the server's host and port (its path is the input's secret). */
 export function redactUrl(url: string): string {
   try {
-    const u = new URL(url);
-    return `${u.origin}${u.pathname.replace(/[^/]+$/, '…')}`;
+    return `the input server at ${new URL(url).host}`;
   } catch {
-    return 'the input URL';
+    return 'the input server';
   }
 }
 
@@ -31,7 +30,7 @@ export function redactUrl(url: string): string {
 export function fetchRange(url: string, from: number, to: number, size: number, signal?: AbortSignal): Promise<Buffer> {
   const shown = redactUrl(url);
   return new Promise((resolve, reject) => {
-    const fail = (why: string): void => reject(new FetchError(`input fetch failed: GET ${shown} bytes=${from}-${to}: ${why}`));
+    const fail = (why: string): void => reject(new FetchError(`input fetch failed: bytes ${from}-${to} from ${shown}: ${why}`));
     const req = request(url, { method: 'GET', headers: { Range: `bytes=${from}-${to}` }, signal, agent: false }, (res) => {
       if (res.statusCode !== 206) {
         res.resume();
