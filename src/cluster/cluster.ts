@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../executor/paths.js';
 import { procStartTime } from '../session/proc.js';
 import { NAME_PREFIX } from '../session/session-id.js';
+import { inspectSession, sessionDir } from '../session/session-lock.js';
 import { stateDir } from '../session/state-dir.js';
 import {
   buildNetwork, clusterNames, deleteLink, deleteNetns, listClusterLinks, listClusterNetns, NETNS_DIR, netnsPids, type ClusterNames,
@@ -84,6 +85,11 @@ export function recordedClusters(): string[] {
   return readdirSync(d).map((n) => new RegExp(`^${NAME_PREFIX}([0-9a-z]{4,32})$`).exec(n)?.[1]).filter((s): s is string => s !== undefined);
 }
 
+/** The session of a cluster's master (`m`) or agent i (`a<i>`): the cluster's, cut to leave room for the suffix. */
+export function childSession(session: string, suffix: string): string {
+  return `${session.slice(0, 28)}${suffix}`;
+}
+
 /** Everything of one cluster found on the host (for `down`, `status` and the reaper). */
 export interface ClusterLeftovers {
   /** The session. */
@@ -117,7 +123,7 @@ export function findClusters(): ClusterLeftovers[] {
   for (const s of recordedClusters()) {
     const c = of(s);
     c.dir = clusterDir(s);
-    c.agentSessions = (readClusterRecord(s)?.processes ?? []).filter((p) => p.role.startsWith('agent')).map((p) => p.session);
+    c.agentSessions = (readClusterRecord(s)?.hosts ?? []).filter((h) => h.index > 0).map((h) => childSession(s, `a${h.index}`));
   }
   return [...by.values()].sort((a, b) => a.session.localeCompare(b.session));
 }
@@ -167,6 +173,10 @@ export async function removeCluster(c: ClusterLeftovers, graceMs = 5000): Promis
     for (const r of await b.listOwned()) {
       if (r.session && c.agentSessions.includes(r.session)) await b.removeOwned(r).catch(() => {});
     }
+  }
+  // The records of its master's and agents' sessions, once no process holds them (an agent killed mid-task leaves its executors' records).
+  for (const s of [...c.agentSessions, childSession(c.session, 'm')]) {
+    if (inspectSession(s).state !== 'live') rmSync(sessionDir(s), { recursive: true, force: true });
   }
   for (const n of c.netns) deleteNetns(n);
   for (const l of listClusterLinks()) if (l.session === c.session) deleteLink(l.name);
@@ -243,7 +253,7 @@ export class ClusterSupervisor {
     buildNetwork(n, hosts);
     signal?.throwIfAborted();
     const hb = String(this.o.heartbeatSeconds ?? 1);
-    const sub = (suffix: string): string => `${this.o.session.slice(0, 28)}${suffix}`;
+    const sub = (suffix: string): string => childSession(this.o.session, suffix);
     this.children.push({
       role: 'master', host: 0, session: sub('m'), restarts: 0, log: join(this.dir, 'master.log'),
       args: ['master', '--host', n.address(0), '--port', String(CLUSTER_MASTER_PORT), '--agents', '0', '--credentials', credentials,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalAgent } from '../agent.js';
 import type { Backend } from '../../backends/backend.js';
 import type { Credential } from '../../http/auth.js';
@@ -7,6 +8,8 @@ import type { Resources } from '../../master/resources.js';
 import { isTerminal } from '../../master/task-state.js';
 import type { AgentTaskReport } from '../../master/types.js';
 import { forgetProcess } from '../../backends/process/owned.js';
+import { procStartTime } from '../../session/proc.js';
+import { sessionDir } from '../../session/session-lock.js';
 import { session } from '../../session/session.js';
 import { inputFetcher } from './fetcher.js';
 import { AgentRefused, HttpMasterLink } from './http-master-link.js';
@@ -68,6 +71,7 @@ async function recover(o: AgentDaemonOptions, updates: AgentStatusUpdates, strea
       }
     }
   }
+  forgetDeadRecords(o.identity.session);
   rmSync(o.workDir.sandboxes, { recursive: true, force: true });
   for (const s of live) {
     updates.update({
@@ -78,6 +82,25 @@ async function recover(o: AgentDaemonOptions, updates: AgentStatusUpdates, strea
   }
   if (live.length > 0 || killed > 0) o.log(`isolab: agent ${o.identity.agentId}: recovered ${streams.length} task record(s); ${live.length} task(s) were running: reported failed (${killed} leftover(s) removed)`);
   return live.length;
+}
+
+/** Drops the session's records of executor processes that no longer exist (a previous run's, killed or exited). */
+function forgetDeadRecords(sessionId: string): void {
+  const dir = join(sessionDir(sessionId), 'processes');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    try {
+      const r = JSON.parse(readFileSync(join(dir, n), 'utf8')) as { pid: number; startTime: number };
+      if (procStartTime(r.pid) !== r.startTime) rmSync(join(dir, n), { force: true });
+    } catch {
+      /* unreadable: the reaper decides */
+    }
+  }
 }
 
 /**

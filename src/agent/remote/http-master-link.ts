@@ -146,7 +146,7 @@ export class HttpMasterLink implements MasterLink {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
         res.on('error', reject);
       });
-      req.setTimeout(Math.max(10_000, this.heartbeatMs * 3), () => req.destroy(new Error('the master did not answer in time')));
+      req.setTimeout(Math.max(5000, this.heartbeatMs * 3), () => req.destroy(new Error('the master did not answer in time')));
       req.on('error', reject);
       req.end(JSON.stringify(call));
     });
@@ -166,7 +166,8 @@ export class HttpMasterLink implements MasterLink {
     delete headers[AGENT_STREAM_HEADER];
     const req = request({ ...this.target(), method: 'POST', headers, agent: false }, (res) => this.onResponse(req, res));
     this.stream = req;
-    req.setTimeout(Math.max(10_000, this.heartbeatMs * 3), () => req.destroy(new Error('the master did not answer in time')));
+    // Short: after a cut link, a connection attempt stuck in SYN back-off is replaced by a fresh one.
+    req.setTimeout(this.heartbeatMs * 3 + 1000, () => req.destroy(new Error('the master did not answer in time')));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (this.stream !== req) return;
       this.reconnect(`cannot reach the master at ${this.base.origin}: ${err.code ?? err.message}`);
