@@ -48,6 +48,20 @@ export interface PreparedTask {
   task: LaunchedTask;
   /** Removes what the preparation made, once the task has ended. */
   cleanup(): Promise<void> | void;
+  /** The task's sandbox, where a backend that can recover tasks keeps their output (TaskSpec.outputDir). */
+  outputDir?: string;
+}
+
+/** A task a previous agent process started, to be found again (see LocalAgent.adopt). */
+export interface RecoveredTask {
+  /** The task, as its backend was given it. */
+  task: LaunchedTask;
+  /** The backend's checkpoint of the instance. */
+  checkpoint: unknown;
+  /** Its sandbox. */
+  outputDir?: string;
+  /** Removes its sandbox once it ended. */
+  cleanup(): Promise<void> | void;
 }
 
 /**
@@ -60,6 +74,10 @@ export type TaskPreparer = (task: LaunchedTask, signal?: AbortSignal) => Promise
 export interface LocalAgentOptions {
   /** Runs before each task's start. */
   prepare?: TaskPreparer;
+  /** A task's instance started (or was found again): e.g. to keep the backend's checkpoint of it. */
+  onStarted?: (task: LaunchedTask, handle: TaskHandle, backend: Backend) => void;
+  /** A task is over on this agent (reported and torn down, or never started). */
+  onEnded?: (task: LaunchedTask) => void;
 }
 
 interface Running {
@@ -133,6 +151,22 @@ export class LocalAgent implements AgentDriver {
     const r: Running = { task, killRequested: false, state: 'staging' };
     this.running.set(key, r);
     void this.run(task, r).finally(() => {
+      if (this.running.get(key) === r) this.running.delete(key);
+    });
+  }
+
+  /**
+   * Takes over a task a previous process of this agent started (Mesos' agent recovery): its
+   * backend finds the instance from the checkpoint and its output is read again; from then on it
+   * is followed as if launched here. If the backend cannot find it, the task is reported failed.
+   */
+  adopt(rec: RecoveredTask): void {
+    const task = rec.task;
+    const key = keyOf(task.frameworkId, task.taskId);
+    if (this.running.has(key)) return;
+    const r: Running = { task, killRequested: false, state: 'running' };
+    this.running.set(key, r);
+    void this.run(task, r, rec).finally(() => {
       if (this.running.get(key) === r) this.running.delete(key);
     });
   }
@@ -258,7 +292,19 @@ export class LocalAgent implements AgentDriver {
     else this.held.push(status);
   }
 
-  private async run(task: LaunchedTask, r: Running): Promise<void> {
+  private async run(task: LaunchedTask, r: Running, recovered?: RecoveredTask): Promise<void> {
+    try {
+      await this.runPrepared(task, r, recovered);
+    } finally {
+      try {
+        this.opts.onEnded?.(r.task);
+      } catch {
+        /* the listener's own */
+      }
+    }
+  }
+
+  private async runPrepared(task: LaunchedTask, r: Running, recovered?: RecoveredTask): Promise<void> {
     const clock = this.clock;
     const data: TaskResultData = {
       backend: task.backend, requested: task.resources, attributes: {},
@@ -270,8 +316,8 @@ export class LocalAgent implements AgentDriver {
       this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
       return;
     }
-    let prepared: PreparedTask | undefined;
-    if (this.opts.prepare) {
+    let prepared: PreparedTask | undefined = recovered ? { task, cleanup: recovered.cleanup, outputDir: recovered.outputDir } : undefined;
+    if (this.opts.prepare && !recovered) {
       try {
         prepared = await this.opts.prepare(task, this.signal);
       } catch (err) {
@@ -288,7 +334,7 @@ export class LocalAgent implements AgentDriver {
     }
     const release = await TEARDOWN_GATES.enter(task.taskId);
     try {
-      await this.runOn(prepared?.task ?? task, r, backend, data, workDone);
+      await this.runOn(prepared?.task ?? task, r, backend, data, workDone, prepared?.outputDir, recovered);
     } finally {
       release();
       try {
@@ -299,9 +345,11 @@ export class LocalAgent implements AgentDriver {
     }
   }
 
-  private async runOn(task: LaunchedTask, r: Running, backend: Backend, data: TaskResultData, workDone: WorkDoneSignal): Promise<void> {
+  private async runOn(
+    task: LaunchedTask, r: Running, backend: Backend, data: TaskResultData, workDone: WorkDoneSignal, outputDir?: string, recovered?: RecoveredTask,
+  ): Promise<void> {
     const clock = this.clock;
-    this.update(task, 'starting');
+    if (!recovered) this.update(task, 'starting');
     const output = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
       if (r.handle) void backend.stop(r.handle, 2000).catch(() => {});
     });
@@ -313,18 +361,23 @@ export class LocalAgent implements AgentDriver {
       phase: (name: string, at: number) => output.phase(name, at),
     };
     let handle: TaskHandle;
+    const spec = { taskId: task.taskId, resources: task.resources, executor: task.payload as ExecutorTask, timeoutMs: task.timeoutMs, outputDir };
     try {
-      handle = await backend.start(
-        { taskId: task.taskId, resources: task.resources, executor: task.payload as ExecutorTask, timeoutMs: task.timeoutMs },
-        sink,
-        this.signal,
-      );
+      if (recovered) {
+        if (!backend.recover) throw new Error(`backend ${backend.name} cannot recover tasks`);
+        handle = await backend.recover(recovered.checkpoint, spec, sink);
+      } else handle = await backend.start(spec, sink, this.signal);
     } catch (err) {
       data.error = err instanceof Error ? err.message : String(err);
-      this.update(task, 'failed', `start failed: ${data.error}`, data);
+      this.update(task, 'failed', recovered ? `the agent restarted and could not recover the task: ${data.error}` : `start failed: ${data.error}`, data);
       return;
     }
     r.handle = handle;
+    try {
+      this.opts.onStarted?.(task, handle, backend);
+    } catch {
+      /* the listener's own */
+    }
     data.instanceId = handle.instanceId;
     data.limits = handle.limits;
     data.attributes = handle.attributes;

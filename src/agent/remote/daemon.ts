@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalAgent } from '../agent.js';
+import { LocalAgent, type RecoveredTask } from '../agent.js';
 import type { Backend } from '../../backends/backend.js';
 import type { Credential } from '../../http/auth.js';
 import type { Resources } from '../../master/resources.js';
@@ -11,7 +11,9 @@ import { forgetProcess } from '../../backends/process/owned.js';
 import { procStartTime } from '../../session/proc.js';
 import { sessionDir } from '../../session/session-lock.js';
 import { session } from '../../session/session.js';
-import { inputFetcher } from './fetcher.js';
+import { procStat } from '../../session/proc.js';
+import { Checkpoints, type TaskCheckpoint } from './checkpoints.js';
+import { sandboxPreparer } from './fetcher.js';
 import { AgentRefused, HttpMasterLink } from './http-master-link.js';
 import { AgentStatusUpdates, type RecoveredStream } from './status-update-manager.js';
 import type { AgentIdentity, WorkDirLayout } from './work-dir.js';
@@ -45,18 +47,41 @@ export interface AgentDaemonOptions {
 /** How a daemon ended. */
 export type DaemonEnd = { kind: 'stopped' } | { kind: 'refused'; message: string } | { kind: 'removed'; reason: string };
 
+/** The pids and cgroup folders a recovered instance owns (left alone when the leftovers are removed). */
+function ownedBy(c: TaskCheckpoint): { pgid?: number; dirs: string[] } {
+  const d = c.checkpoint as { pid?: number; cgroup?: { dirs?: string[] } } | undefined;
+  return { pgid: typeof d?.pid === 'number' ? d.pid : undefined, dirs: d?.cgroup?.dirs ?? [] };
+}
+
 /**
- * Kills what the agent's previous run left of the tasks it recorded as live (executors, containers
- * and domains carrying its session, found by each backend's ownership rules) and queues a `failed`
- * update for each, after its recorded ones. Returns how many tasks were given up.
+ * Recovery after a restart (Mesos' agent recovery): tasks with a checkpoint whose backend can
+ * recover are handed back to be adopted; everything else the previous run left that carries the
+ * agent's session (executors, cgroups, containers, domains, found by each backend's ownership
+ * rules) is removed, and each task recorded as live that is not recovered gets a `failed` update
+ * after its recorded ones. Returns the tasks to adopt.
  */
-async function recover(o: AgentDaemonOptions, updates: AgentStatusUpdates, streams: RecoveredStream[]): Promise<number> {
-  const live = streams.filter((s) => s.latest === undefined || !isTerminal(s.latest));
+async function recover(o: AgentDaemonOptions, updates: AgentStatusUpdates, streams: RecoveredStream[], checkpoints: Checkpoints): Promise<RecoveredTask[]> {
+  const byName = new Map(o.backends.map((b) => [b.name, b]));
+  const saved = checkpoints.load();
+  const adopt: TaskCheckpoint[] = [];
+  for (const c of saved) {
+    if (byName.get(c.task.backend)?.recover) adopt.push(c);
+    else checkpoints.remove(c.task);
+  }
+  const keep = adopt.map(ownedBy);
+  const kept = (r: { kind: string; id: string }): boolean => {
+    if (r.kind === 'process') {
+      const pid = Number(r.id.split('@')[0]);
+      const pgid = procStat(pid)?.pgid;
+      return keep.some((k) => k.pgid !== undefined && (k.pgid === pid || k.pgid === pgid));
+    }
+    return r.kind === 'cgroup' && keep.some((k) => k.dirs.includes(r.id));
+  };
   let killed = 0;
   for (const b of o.backends) {
     let owned;
     try {
-      owned = (await b.listOwned()).filter((r) => r.session === o.identity.session);
+      owned = (await b.listOwned()).filter((r) => r.session === o.identity.session && !kept(r));
     } catch (err) {
       o.log(`isolab: agent: cannot list ${b.name} leftovers: ${(err as Error).message}`);
       continue;
@@ -72,16 +97,32 @@ async function recover(o: AgentDaemonOptions, updates: AgentStatusUpdates, strea
     }
   }
   forgetDeadRecords(o.identity.session);
-  rmSync(o.workDir.sandboxes, { recursive: true, force: true });
-  for (const s of live) {
+  const sandboxes = new Set(adopt.map((c) => c.sandbox).filter((x): x is string => x !== undefined));
+  let names: string[] = [];
+  try {
+    names = readdirSync(o.workDir.sandboxes);
+  } catch {
+    /* none yet */
+  }
+  for (const n of names) if (!sandboxes.has(join(o.workDir.sandboxes, n))) rmSync(join(o.workDir.sandboxes, n), { recursive: true, force: true });
+  const adopted = new Set(adopt.map((c) => `${c.task.frameworkId}\u0000${c.task.taskId}`));
+  const lost = streams.filter((s) => (s.latest === undefined || !isTerminal(s.latest)) && !adopted.has(`${s.frameworkId}\u0000${s.taskId}`));
+  for (const s of lost) {
     updates.update({
       taskId: s.taskId, frameworkId: s.frameworkId, agentId: o.identity.agentId, state: 'failed', uuid: randomUUID(),
       timestamp: performance.timeOrigin + performance.now(), reason: 'agent_restarted',
-      message: 'the agent restarted while the task ran; its executor was not recovered and was killed',
+      message: 'the agent restarted while the task ran and had no checkpoint of it; its leftovers were removed',
     });
   }
-  if (live.length > 0 || killed > 0) o.log(`isolab: agent ${o.identity.agentId}: recovered ${streams.length} task record(s); ${live.length} task(s) were running: reported failed (${killed} leftover(s) removed)`);
-  return live.length;
+  if (streams.length > 0 || saved.length > 0 || killed > 0) {
+    o.log(`isolab: agent ${o.identity.agentId}: recovered ${streams.length} task record(s); ${adopt.length} running task(s) to re-attach; ${lost.length} reported failed; ${killed} leftover(s) removed`);
+  }
+  return adopt.map((c) => ({
+    task: c.task, checkpoint: c.checkpoint, outputDir: c.sandbox,
+    cleanup: () => {
+      if (c.sandbox) rmSync(c.sandbox, { recursive: true, force: true });
+    },
+  }));
 }
 
 /** Drops the session's records of executor processes that no longer exist (a previous run's, killed or exited). */
@@ -117,7 +158,8 @@ export async function runAgentDaemon(o: AgentDaemonOptions): Promise<DaemonEnd> 
   let link!: HttpMasterLink;
   const updates = new AgentStatusUpdates({ dir: o.workDir.updates, send: (s) => link.send(s) });
   const streams = updates.recover();
-  await recover(o, updates, streams);
+  const checkpoints = new Checkpoints(o.workDir.tasks);
+  const adopt = await recover(o, updates, streams, checkpoints);
   let end: DaemonEnd | undefined;
   let wake!: () => void;
   const ended = new Promise<void>((r) => (wake = r));
@@ -144,8 +186,28 @@ export async function runAgentDaemon(o: AgentDaemonOptions): Promise<DaemonEnd> 
     onRefused: (err: AgentRefused) => finish({ kind: 'refused', message: err.message }),
     onShutdown: (reason) => finish({ kind: 'removed', reason }),
   });
-  const agent = new LocalAgent(link, new Map(o.backends.map((b) => [b.name, b])), abort.signal, undefined, { prepare: inputFetcher(o.workDir.sandboxes) });
+  const sandboxOf = new Map<string, string>();
+  const prepare = sandboxPreparer(o.workDir.sandboxes);
+  const agent = new LocalAgent(link, new Map(o.backends.map((b) => [b.name, b])), abort.signal, undefined, {
+    prepare: async (task, signal) => {
+      const p = await prepare(task, signal);
+      if (p?.outputDir) sandboxOf.set(`${task.frameworkId}\u0000${task.taskId}`, p.outputDir);
+      return p;
+    },
+    onStarted: (task, handle, backend) => {
+      const checkpoint = backend.checkpoint?.(handle);
+      if (checkpoint !== undefined) checkpoints.save({ task, checkpoint, sandbox: sandboxOf.get(`${task.frameworkId}\u0000${task.taskId}`) });
+    },
+    onEnded: (task) => {
+      sandboxOf.delete(`${task.frameworkId}\u0000${task.taskId}`);
+      checkpoints.remove(task);
+    },
+  });
   agentRef.agent = agent;
+  for (const t of adopt) {
+    if (t.outputDir) sandboxOf.set(`${t.task.frameworkId}\u0000${t.task.taskId}`, t.outputDir);
+    agent.adopt(t);
+  }
   agent.register({ hostname: o.hostname, resources: o.resources }, o.identity.agentId);
   const onAbort = (): void => finish({ kind: 'stopped' });
   if (o.signal.aborted) onAbort();

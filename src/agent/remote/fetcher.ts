@@ -98,22 +98,22 @@ export async function fetchTaskInput(url: string, start: number, end: number, si
 }
 
 /**
- * A TaskPreparer for tasks whose input is an http:// URL: the task gets a sandbox folder under
- * `sandboxes`, its range is fetched into it, and the backend is handed the local file. Other tasks
- * need nothing. The sandbox is removed when the task has ended.
+ * The agent's TaskPreparer: every task gets a sandbox folder under `sandboxes` (where a backend that
+ * can recover tasks keeps their output); a task whose input is an http:// URL has its range fetched
+ * into it, and the backend is handed the local file. The sandbox is removed when the task has ended.
  */
-export function inputFetcher(sandboxes: string): (task: LaunchedTask, signal?: AbortSignal) => Promise<PreparedTask | undefined> {
+export function sandboxPreparer(sandboxes: string): (task: LaunchedTask, signal?: AbortSignal) => Promise<PreparedTask | undefined> {
   return async (task, signal) => {
-    const p = task.payload as ExecutorTask | undefined;
-    if (!p || p.mode !== 'wordcount' || typeof p.input !== 'string' || !/^http:\/\//i.test(p.input)) return undefined;
-    const { start, end, size } = p;
-    if (start === undefined || end === undefined || size === undefined) throw new FetchError('input fetch failed: a task with an input URL needs start, end and size');
     const dir = join(sandboxes, `${task.taskId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}-${randomBytes(4).toString('hex')}`);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+    const p = task.payload as ExecutorTask | undefined;
+    if (!p || p.mode !== 'wordcount' || typeof p.input !== 'string' || !/^http:\/\//i.test(p.input)) return { task, cleanup, outputDir: dir };
+    const { start, end, size } = p;
     try {
+      if (start === undefined || end === undefined || size === undefined) throw new FetchError('input fetch failed: a task with an input URL needs start, end and size');
       const input = await fetchTaskInput(p.input, start, end, size, dir, signal);
-      return { task: { ...task, payload: { ...p, input } }, cleanup };
+      return { task: { ...task, payload: { ...p, input } }, cleanup, outputDir: dir };
     } catch (err) {
       cleanup();
       throw err instanceof FetchError ? err : new FetchError(`input fetch failed: ${(err as Error).message}`);

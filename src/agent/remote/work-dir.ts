@@ -19,14 +19,16 @@ export interface WorkDirLayout {
   identity: string;
   /** Per-task status update files. */
   updates: string;
-  /** Per-task sandboxes (fetched inputs). */
+  /** Per-task sandboxes (fetched inputs, output files). */
   sandboxes: string;
+  /** Per-task checkpoints of running instances, for recovery. */
+  tasks: string;
 }
 
 /** The layout of the work dir `root` (created, mode 0700). */
 export function workDirLayout(root: string): WorkDirLayout {
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  return { root, identity: join(root, 'agent.json'), updates: join(root, 'updates'), sandboxes: join(root, 'sandboxes') };
+  return { root, identity: join(root, 'agent.json'), updates: join(root, 'updates'), sandboxes: join(root, 'sandboxes'), tasks: join(root, 'tasks') };
 }
 
 /**
