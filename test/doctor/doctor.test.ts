@@ -34,6 +34,12 @@ const withoutImageCache = (s: Record<string, string>): Record<string, string> =>
   return rest;
 };
 
+/**
+ * Libvirt's kvm domain type, as a host with /dev/kvm offers it: without one, the accelerator is
+ * decided (`not-offered`) before any cache is read, so the cache paths need it injected there.
+ */
+const WITH_KVM = { ISOLAB_VM_DOMAIN_TYPES: 'qemu,kvm' };
+
 describe('isolab doctor is read-only unless --probe', () => {
   let state: string;
   let env: NodeJS.ProcessEnv;
@@ -51,13 +57,13 @@ describe('isolab doctor is read-only unless --probe', () => {
     expect(first.code, first.stderr).toBe(0);
   }, 180_000);
 
-  it('without a cached answer: boots nothing, writes nothing, and says the accelerator is not probed yet and how to probe', async () => {
+  it('without a cached answer (a kvm domain type injected by ISOLAB_VM_DOMAIN_TYPES where the host lacks one): boots nothing, writes nothing, and says the accelerator is not probed yet and how to probe', async () => {
     const before = snapshot(state);
-    const r = await isolab(['doctor'], env);
+    const r = await isolab(['doctor'], { ...env, ...WITH_KVM });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^vm\s+usable\s+healthy\s+.*accelerator not probed yet \(isolab doctor --probe boots two tiny VMs/m);
     expect(r.stdout).toMatch(/vm\.accelerator = unknown$/m);
-    const j = JSON.parse((await isolab(['doctor', '--json'], env)).stdout);
+    const j = JSON.parse((await isolab(['doctor', '--json'], { ...env, ...WITH_KVM })).stdout);
     expect(j.vm.attributes).toMatchObject({ 'vm.accelerator': 'unknown', 'vm.accelerator.kvm': 'not-probed', 'vm.accelerator.source': 'none' });
     expect(withoutImageCache(snapshot(state))).toEqual(withoutImageCache(before));
     expect(Object.keys(snapshot(state)).filter((p) => p.startsWith('vm') || p.startsWith('sessions') || p.startsWith('tmp'))).toEqual([]);
@@ -72,16 +78,16 @@ describe('isolab doctor is read-only unless --probe', () => {
     expect(withoutImageCache(snapshot(state))).toEqual(withoutImageCache(before));
   }, 60_000);
 
-  it('with a cached answer of any age: shows it with its age and why it may be stale, and leaves the cache as it was', async () => {
+  it('with a cached answer of any age (a kvm domain type injected by ISOLAB_VM_DOMAIN_TYPES where the host lacks one): shows it with its age and why it may be stale, and leaves the cache as it was', async () => {
     const image = await vmImage();
-    const facts = await hostFacts(new LibvirtConnection().uri);
+    const facts = await hostFacts(new LibvirtConnection().uri, { ...process.env, ...WITH_KVM });
     const key = probeKey({ conn: new LibvirtConnection(), image, facts });
     const at = Date.now() - 3 * 3600_000;
     const result: AccelResult = { accelerator: 'tcg', kvm: 'hangs', reason: 'KVM guest printed no init line within 5000 ms (no serial output); using TCG', source: 'probe', at };
     mkdirSync(join(state, 'vm'), { recursive: true });
     writeFileSync(join(state, 'vm', 'accel-cache.json'), JSON.stringify({ key, result }));
     const before = snapshot(state);
-    const r = await isolab(['doctor'], env);
+    const r = await isolab(['doctor'], { ...env, ...WITH_KVM });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/accelerator tcg \(KVM guest printed no init line .*; probed 3 h ago, may be stale: older than the 15 min a probe is trusted\)/);
     expect(r.stdout).toMatch(/vm\.accelerator\.age = 3 h$/m);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanEnv } from '../cli/helpers.js';
 
 /** Repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,9 +27,9 @@ export interface Running {
   exit: Promise<number | null>;
 }
 
-/** Spawns `bin/isolab ...args`, killed after `timeoutMs`. */
+/** Spawns `bin/isolab ...args` with a clean environment (none of the developer's) plus `env`, killed after `timeoutMs`. */
 export function spawnIsolab(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Running {
-  const child = spawn(ISOLAB, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(ISOLAB, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));

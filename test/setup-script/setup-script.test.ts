@@ -217,7 +217,8 @@ describe('scripts/setup.sh --dry-run', () => {
         boot: sh('ls -la --time-style=full-iso /boot 2>&1'),
         apt: sh('ls -la --time-style=full-iso /etc/apt/sources.list.d /etc/apt/preferences.d /etc/apt/keyrings 2>&1'),
         dockerd: sh('cat /var/run/docker.pid 2>&1; pgrep -x dockerd'),
-        nodeModules: sh(`ls -la --time-style=full-iso ${ROOT}/node_modules | head -5; ls -la --time-style=full-iso ${ROOT}/node_modules/@unraid/libvirt/build/Release 2>&1`),
+        // name, size, mtime, mode: not the link count, which a hard-linked copy of node_modules elsewhere changes
+        nodeModules: sh(`find ${ROOT}/node_modules -maxdepth 1 -name '.*' -printf '%p %s %T@ %m\\n' | sort; find ${ROOT}/node_modules/@unraid/libvirt/build/Release -maxdepth 1 -printf '%p %s %T@ %m\\n' 2>&1 | sort`),
       };
     };
     const before = look();

@@ -27,8 +27,8 @@ export interface MockState {
   exit: Promise<ExitResult>;
   /** Ends it once. */
   end: (r: ExitResult) => void;
-  /** Run or timeout timer. */
-  timer?: Timer;
+  /** Cancels the run timer and the timeout timer. */
+  timer?: Pick<Timer, 'cancel'>;
   /** Ended. */
   done: boolean;
 }
@@ -88,17 +88,14 @@ export class MockBackend implements Backend<MockState> {
       st.timer?.cancel();
       finish(r);
     };
-    st.timer = this.clock.setTimer(runMs, () => {
+    const run = this.clock.setTimer(runMs, () => {
       for (const l of lines) sink.line(l);
       end({ exitCode: code, timedOut: false });
     });
-    if (spec.timeoutMs !== undefined && spec.timeoutMs < runMs) {
-      const t = st.timer;
-      st.timer = this.clock.setTimer(spec.timeoutMs, () => {
-        t.cancel();
-        end({ exitCode: null, signal: 'SIGKILL', timedOut: true });
-      });
-    }
+    const timeout = spec.timeoutMs !== undefined && spec.timeoutMs < runMs
+      ? this.clock.setTimer(spec.timeoutMs, () => end({ exitCode: null, signal: 'SIGKILL', timedOut: true }))
+      : undefined;
+    st.timer = { cancel: () => { run.cancel(); timeout?.cancel(); } };
     st.end = end;
     return { taskId: spec.taskId, backend: this.name, instanceId: `mock-${spec.taskId}`, limits: { cpus: false, mem: false, how: 'mock' }, attributes: {}, state: st };
   }

@@ -1,9 +1,9 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccelResult } from '../../src/backends/vm/accel-probe.js';
 import { vmRunRoot } from '../../src/backends/vm/paths.js';
-import type { ImageInfo } from '../../src/image/index.js';
+import { kernelsDir, type ImageInfo } from '../../src/image/index.js';
 
 /**
  * Entries of the VM run folder whose names start with `prefix`. A missing run folder means none;
@@ -32,10 +32,14 @@ export function expectedAccelerator(a: Pick<AccelResult, 'kvm' | 'accelerator'>)
   return 'tcg';
 }
 
-/** A fresh state folder that shares the built guest image (its manifest points at the real files). */
+/** A fresh state folder (traversable by QEMU) that shares the built guest image and guest kernels through symlinks. */
 export function stateWithImage(info: ImageInfo): string {
   const state = mkdtempSync(join(tmpdir(), 'isolab-vmstate-'));
-  mkdirSync(join(state, 'images', info.id), { recursive: true });
-  copyFileSync(join(info.dir, 'manifest.json'), join(state, 'images', info.id, 'manifest.json'));
+  chmodSync(state, 0o711);
+  const dir = join(state, 'images', info.id);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(info.dir, 'manifest.json'), join(dir, 'manifest.json'));
+  for (const f of readdirSync(info.dir)) if (f !== 'manifest.json') symlinkSync(join(info.dir, f), join(dir, f));
+  symlinkSync(kernelsDir(), join(state, 'kernels'));
   return state;
 }

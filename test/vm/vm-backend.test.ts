@@ -52,9 +52,9 @@ describe.concurrent('vm backend (real libvirtd; accelerator as probed on this ho
     taskId, resources: { cpus: 1, mem: 256 }, executor: { taskId, mode, input, start: 0, end: size }, timeoutMs: 180_000, ...extra,
   });
 
-  it('doctor --probe probes the accelerator (a KVM and a TCG boot, unless libvirt offers no kvm), caches a consistent answer, and a plain doctor then shows its age', async () => {
+  const probeCase = async (extra: Record<string, string>): Promise<void> => {
     const state = stateWithImage((await currentImage())!);
-    const env = { ISOLAB_STATE_DIR: state, ISOLAB_SESSION: testSession('vmprobe') };
+    const env = { ISOLAB_STATE_DIR: state, ISOLAB_SESSION: testSession('vmprobe'), ...extra };
     const r = await isolab(['doctor', '--probe', '--json'], env, 120_000);
     expect(r.code, r.stderr).toBe(0);
     const fp = JSON.parse(r.stdout).vm as { health: string; attributes: Record<string, string> };
@@ -81,6 +81,14 @@ describe.concurrent('vm backend (real libvirtd; accelerator as probed on this ho
     }
     expect((await b.connection.domainNames()).filter((n) => n.startsWith(`isolab-${env.ISOLAB_SESSION}-`))).toEqual([]);
     expect(existsSync(sessionDir(env.ISOLAB_SESSION))).toBe(false);
+  };
+
+  it('doctor --probe probes the accelerator as this host offers it (a KVM and a TCG boot, unless libvirt offers no kvm), caches a consistent answer, and a plain doctor then shows its age', async () => {
+    await probeCase({});
+  }, 150_000);
+
+  it('doctor --probe with libvirt\'s kvm domain type injected (ISOLAB_VM_DOMAIN_TYPES=qemu,kvm; a host without /dev/kvm then gets the real `fails` outcome): boots a KVM and a TCG probe, caches the answer, and leaves nothing', async () => {
+    await probeCase({ ISOLAB_VM_DOMAIN_TYPES: 'qemu,kvm' });
   }, 150_000);
 
   it('boots, counts correctly, has the vCPUs and memory asked for, records phases and leaves nothing', async () => {

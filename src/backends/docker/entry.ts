@@ -1,8 +1,12 @@
 import type { BackendEntry } from '../backend.js';
 import { DOCKER_DESCRIPTOR, dockerRuntimeDescriptor } from './descriptor.js';
 
-/** Runtimes that have their own backend or are the docker backend itself, so never a `docker:` variant. */
-const NOT_VARIANTS = new Set(['runc', 'runsc']);
+/**
+ * Runtimes that have their own backend or are the docker backend itself, so never a `docker:`
+ * variant: `io.containerd.runc.v2` and `io.containerd.runtime.v1.linux` are the names Docker 20.10
+ * lists for its built-in runc shims.
+ */
+const NOT_VARIANTS = new Set(['runc', 'runsc', 'io.containerd.runc.v2', 'io.containerd.runtime.v1.linux']);
 
 /** OCI runtimes doctor looks for on the host even when dockerd does not know them. */
 export const WELL_KNOWN_RUNTIMES = ['crun', 'youki', 'kata-runtime'] as const;

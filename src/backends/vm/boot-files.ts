@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { VmImage } from './guest-image.js';
 
 /** One boot file as checked. */
@@ -113,6 +113,7 @@ export class BootFileGuard {
   }
 
   private record(imageId: string, role: Role, sha256: string): void {
+    mkdirSync(dirname(this.recordDir), { recursive: true, mode: 0o711 });
     mkdirSync(this.recordDir, { recursive: true, mode: 0o700 });
     let all: Record<string, string> = {};
     try {

@@ -7,6 +7,19 @@ export function vmStateDir(): string {
   return join(stateDir(), 'vm');
 }
 
+/**
+ * Creates `<stateDir>/vm` if needed and lets every user traverse it (adds `o+x`, never read): QEMU,
+ * an unprivileged user, opens input copies below it by name. A folder made by a recursive mkdir
+ * with a private mode (e.g. for `vm/digests`) would otherwise shut QEMU out on a fresh host.
+ */
+export function makeVmStateDir(): string {
+  const dir = vmStateDir();
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o011) !== 0o011) chmodSync(dir, mode | 0o011);
+  return dir;
+}
+
 /** Folder of per-task run folders (mode 0700: serial logs) and input copies. */
 export function vmRunRoot(): string {
   return join(vmStateDir(), 'run');
@@ -19,6 +32,7 @@ export function vmRunRoot(): string {
  */
 export function makeRunDir(dir: string): string {
   const root = dirname(dir);
+  makeVmStateDir();
   mkdirSync(root, { recursive: true, mode: 0o711 });
   if ((statSync(root).mode & 0o777) !== 0o711) chmodSync(root, 0o711);
   mkdirSync(dir, { mode: 0o700 });
