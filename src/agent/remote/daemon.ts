@@ -146,8 +146,9 @@ function forgetDeadRecords(sessionId: string): void {
 
 /**
  * Runs an agent in its own process until `signal` aborts, the master refuses it, or the master
- * removes it: recovers its work dir (status updates not yet acknowledged are sent again; tasks that
- * were running are given up, their leftovers removed, and reported failed), subscribes to the
+ * removes it: recovers its work dir (status updates not yet acknowledged are sent again;
+ * checkpointed tasks are re-attached; other tasks that were running are reported failed and their
+ * leftovers removed), subscribes to the
  * master, runs the tasks it is sent on its backends (fetching inputs served over HTTP into each
  * task's sandbox), and on SIGTERM stops every task, reports them failed, unregisters and removes
  * what it made.

@@ -15,10 +15,12 @@ stream on which the master sends launch, kill, reconcile, ping, heartbeat and sh
 Tasks run on its local backends; an executor task whose input is an http:// URL has its byte
 range fetched into the task's sandbox first. Status updates go through the agent's status update
 manager: per task in order, each retried until the master acknowledges it, kept in the work dir.
-After a restart with the same work dir it registers again under the same id, sends the updates not
-yet acknowledged, and reports the tasks that were running as failed (their executors, containers
-and domains are found by its session and removed). SIGTERM or Ctrl-C: every task is stopped and
-reported failed, the agent unregisters, and it removes what it made.
+After a restart with the same work dir it registers again under the same id, re-attaches to the
+process-backend executors that still run (their output goes to files in each task's sandbox),
+sends the updates not yet acknowledged, and reports the other tasks that were running as failed
+(their executors, containers and domains are found by its session and removed). SIGTERM or
+Ctrl-C: every task is stopped and reported failed, the agent unregisters, and it removes what it
+made.
 
 Options:
   --master URL       the master, e.g. http://198.18.0.2:5050 (required)
