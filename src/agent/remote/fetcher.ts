@@ -120,3 +120,12 @@ export function sandboxPreparer(sandboxes: string): (task: LaunchedTask, signal?
     }
   };
 }
+
+/** A TaskPreparer that only acts for tasks whose input is an http:// URL (for agents that keep no sandboxes otherwise). */
+export function urlInputPreparer(sandboxes: string): (task: LaunchedTask, signal?: AbortSignal) => Promise<PreparedTask | undefined> {
+  const prepare = sandboxPreparer(sandboxes);
+  return async (task, signal) => {
+    const p = task.payload as ExecutorTask | undefined;
+    return p?.mode === 'wordcount' && typeof p.input === 'string' && /^http:\/\//i.test(p.input) ? prepare(task, signal) : undefined;
+  };
+}

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { urlInputPreparer } from '../../agent/remote/fetcher.js';
 import { LocalAgent } from '../../agent/agent.js';
 import { detectHostResources } from '../../agent/host-resources.js';
 import type { ExecutorTask } from '../../executor/protocol.js';
@@ -153,7 +155,10 @@ export const masterCommand: Command = {
       if (backend) {
         resources ??= await detectHostResources();
         for (let i = 0; i < agents; i++) {
-          const agent = new LocalAgent(master, new Map(backends.map((b) => [b.name, b])), abort.signal);
+          // Inputs served over HTTP (wordcount --serve-input) are fetched into the session's temp folder.
+          const agent = new LocalAgent(master, new Map(backends.map((b) => [b.name, b])), abort.signal, undefined, {
+            prepare: urlInputPreparer(join(sess.tmpDir(), 'sandboxes')),
+          });
           agent.register({ hostname: agents > 1 ? `${hostname()}-${i + 1}` : hostname(), resources });
           local.push(agent);
         }
