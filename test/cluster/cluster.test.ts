@@ -45,20 +45,19 @@ describe.skipIf(skipReason !== undefined)(`a 3-agent cluster on test hosts (netw
     }
   };
   /**
-   * Waits until agent i runs instances of the job: their checkpoints are in its work dir (read from
-   * the file system, much faster than /state under load). Returns how many.
+   * Waits until agent i runs instances of the job, and none of its tasks is still starting: their
+   * checkpoints are in its work dir (read from the file system, much faster than /state under load). Returns how many.
    */
   const checkpointsOn = async (i: number, ms = 20_000): Promise<number> => {
-    const d = join(dir, 'state', 'clusters', `isolab-${session}`, `agent-${i}`, 'tasks');
-    const count = (): number => (existsSync(d) ? readdirSync(d).filter((n) => n.endsWith('.json')).length : 0);
+    const root = join(dir, 'state', 'clusters', `isolab-${session}`, `agent-${i}`);
+    const ls = (sub: string): number => (existsSync(join(root, sub)) ? readdirSync(join(root, sub)).filter((n) => !n.endsWith('.tmp')).length : 0);
+    // Every task there has a sandbox from its launch on, and a checkpoint once its instance runs: wait until all run.
     const until = Date.now() + ms;
-    while (count() === 0) {
-      if (Date.now() > until) throw new Error(`agent-${i} started no task in ${ms} ms`);
+    while (ls('tasks') === 0 || ls('tasks') !== ls('sandboxes')) {
+      if (Date.now() > until) throw new Error(`agent-${i}: no running task in ${ms} ms (${ls('tasks')} of ${ls('sandboxes')})`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    const more = Date.now() + 300;
-    while (count() < 2 && Date.now() < more) await new Promise((r) => setTimeout(r, 10));
-    return count();
+    return ls('tasks');
   };
 
 
