@@ -40,6 +40,12 @@ export function libvirtMessage(err: unknown): string {
 /** A lazily opened connection to one libvirt URI, shared by every task of a backend. */
 export class LibvirtConnection {
   private hv?: Promise<Hypervisor>;
+  /**
+   * Domain objects a libvirt call is running on. The binding's workers hold a raw pointer to the
+   * object, not a reference: if V8 collected it mid-call, its finalizer would free the domain under
+   * the worker thread (use after free). Holding them here until the call settles prevents that.
+   */
+  private readonly pinned = new Set<Domain>();
 
   constructor(
     /** The libvirt URI. */
@@ -75,12 +81,22 @@ export class LibvirtConnection {
     }
   }
 
+  /** Runs one libvirt call on a domain object while keeping that object reachable. */
+  private async on<T>(d: Domain, call: (d: Domain) => Promise<T>): Promise<T> {
+    this.pinned.add(d);
+    try {
+      return await call(d);
+    } finally {
+      this.pinned.delete(d);
+    }
+  }
+
   /** Domain info, or undefined when the domain is gone. */
   async info(name: string): Promise<DomainInfo | undefined> {
     const hv = await this.hypervisor();
     try {
       const d = await hv.domainLookupByName(name);
-      return await hv.domainGetInfo(d);
+      return await this.on(d, (x) => hv.domainGetInfo(x));
     } catch (err) {
       if (isNoDomain(err)) return undefined;
       throw err;
@@ -91,7 +107,7 @@ export class LibvirtConnection {
   async xml(name: string): Promise<string | undefined> {
     const hv = await this.hypervisor();
     try {
-      return await hv.domainGetXMLDesc(await hv.domainLookupByName(name));
+      return await this.on(await hv.domainLookupByName(name), (x) => hv.domainGetXMLDesc(x));
     } catch (err) {
       if (isNoDomain(err)) return undefined;
       throw err;
@@ -109,7 +125,7 @@ export class LibvirtConnection {
       throw err;
     }
     try {
-      await hv.domainDestroy(d);
+      await this.on(d, (x) => hv.domainDestroy(x));
     } catch (err) {
       if (!isNoDomain(err) && !/not running/i.test(libvirtMessage(err))) throw err;
     }
@@ -122,7 +138,7 @@ export class LibvirtConnection {
     const names: string[] = [];
     for (const d of doms) {
       try {
-        names.push(await hv.domainGetName(d));
+        names.push(await this.on(d, (x) => hv.domainGetName(x)));
       } catch {
         /* vanished meanwhile */
       }
