@@ -36,7 +36,7 @@ KERNEL_META=linux-image-cloud-amd64
 BASE_PACKAGES=(
   runsc
   qemu-system-x86 libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
-  busybox-static e2fsprogs cpio kmod
+  busybox-static e2fsprogs cpio kmod iproute2 util-linux
   python3 make g++ shellcheck
   vagrant vagrant-libvirt
 )

@@ -42,10 +42,50 @@ export interface TaskResultData {
   error?: string;
 }
 
+/** What a task needs before its backend starts it, made ready by the agent (e.g. its input fetched into its sandbox). */
+export interface PreparedTask {
+  /** The task as the backend is to get it (e.g. its input now a local file). */
+  task: LaunchedTask;
+  /** Removes what the preparation made, once the task has ended. */
+  cleanup(): Promise<void> | void;
+  /** The task's sandbox, where a backend that can recover tasks keeps their output (TaskSpec.outputDir). */
+  outputDir?: string;
+}
+
+/** A task a previous agent process started, to be found again (see LocalAgent.adopt). */
+export interface RecoveredTask {
+  /** The task, as its backend was given it. */
+  task: LaunchedTask;
+  /** The backend's checkpoint of the instance. */
+  checkpoint: unknown;
+  /** Its sandbox. */
+  outputDir?: string;
+  /** Removes its sandbox once it ended. */
+  cleanup(): Promise<void> | void;
+}
+
+/**
+ * Prepares a task before its start (Mesos' fetcher step); a rejection fails the task with that
+ * reason. Undefined: the task needs nothing.
+ */
+export type TaskPreparer = (task: LaunchedTask, signal?: AbortSignal) => Promise<PreparedTask | undefined>;
+
+/** Options of a LocalAgent beyond its master, backends and abort signal. */
+export interface LocalAgentOptions {
+  /** Runs before each task's start. */
+  prepare?: TaskPreparer;
+  /** A task's instance started (or was found again): e.g. to keep the backend's checkpoint of it. */
+  onStarted?: (task: LaunchedTask, handle: TaskHandle, backend: Backend) => void;
+  /** A task is over on this agent (reported and torn down, or never started). */
+  onEnded?: (task: LaunchedTask) => void;
+}
+
 interface Running {
   task: LaunchedTask;
   handle?: TaskHandle;
   killRequested: boolean;
+  /** Set by drain(): the task is stopped and reported `failed` with this message (not `killed`). */
+  drained?: string;
   /** The state last reported for the task. */
   state: TaskState;
 }
@@ -77,8 +117,14 @@ export class LocalAgent implements AgentDriver {
     private readonly backends: Map<string, Backend>,
     private readonly signal?: AbortSignal,
     clock?: Clock,
+    private readonly opts: LocalAgentOptions = {},
   ) {
     this.clock = clock ?? master.clock ?? new RealClock();
+  }
+
+  /** The tasks it runs now, with their latest state (what it reports when it re-registers). */
+  taskReports(): AgentTaskReport[] {
+    return [...this.running.values()].map((r) => ({ taskId: r.task.taskId, frameworkId: r.task.frameworkId, state: r.state }));
   }
 
   /** Calls `l` with each task's complete record (phases to `cleaned`, exit, usage) after its teardown; returns the unsubscribe. */
@@ -105,6 +151,22 @@ export class LocalAgent implements AgentDriver {
     const r: Running = { task, killRequested: false, state: 'staging' };
     this.running.set(key, r);
     void this.run(task, r).finally(() => {
+      if (this.running.get(key) === r) this.running.delete(key);
+    });
+  }
+
+  /**
+   * Takes over a task a previous process of this agent started (Mesos' agent recovery): its
+   * backend finds the instance from the checkpoint and its output is read again; from then on it
+   * is followed as if launched here. If the backend cannot find it, the task is reported failed.
+   */
+  adopt(rec: RecoveredTask): void {
+    const task = rec.task;
+    const key = keyOf(task.frameworkId, task.taskId);
+    if (this.running.has(key)) return;
+    const r: Running = { task, killRequested: false, state: 'running' };
+    this.running.set(key, r);
+    void this.run(task, r, rec).finally(() => {
       if (this.running.get(key) === r) this.running.delete(key);
     });
   }
@@ -140,6 +202,18 @@ export class LocalAgent implements AgentDriver {
     this.removed = true;
     this.held = [];
     for (const r of [...this.running.values()]) this.kill(r.task.taskId, r.task.frameworkId);
+  }
+
+  /**
+   * Stops every task because the agent itself stops (SIGTERM), reporting each `failed` with
+   * `message` (a framework retries failed tasks; `killed` is what it asked for).
+   */
+  drain(message: string): void {
+    for (const r of [...this.running.values()]) {
+      if (isTerminal(r.state)) continue;
+      r.drained = message;
+      this.kill(r.task.taskId, r.task.frameworkId);
+    }
   }
 
   /** Reports the current state of the named tasks; `dropped` for a task it never had. */
@@ -218,7 +292,19 @@ export class LocalAgent implements AgentDriver {
     else this.held.push(status);
   }
 
-  private async run(task: LaunchedTask, r: Running): Promise<void> {
+  private async run(task: LaunchedTask, r: Running, recovered?: RecoveredTask): Promise<void> {
+    try {
+      await this.runPrepared(task, r, recovered);
+    } finally {
+      try {
+        this.opts.onEnded?.(r.task);
+      } catch {
+        /* the listener's own */
+      }
+    }
+  }
+
+  private async runPrepared(task: LaunchedTask, r: Running, recovered?: RecoveredTask): Promise<void> {
     const clock = this.clock;
     const data: TaskResultData = {
       backend: task.backend, requested: task.resources, attributes: {},
@@ -230,17 +316,40 @@ export class LocalAgent implements AgentDriver {
       this.update(task, 'failed', `agent has no backend ${task.backend}`, data);
       return;
     }
+    let prepared: PreparedTask | undefined = recovered ? { task, cleanup: recovered.cleanup, outputDir: recovered.outputDir } : undefined;
+    if (this.opts.prepare && !recovered) {
+      try {
+        prepared = await this.opts.prepare(task, this.signal);
+      } catch (err) {
+        data.error = err instanceof Error ? err.message : String(err);
+        this.update(task, 'failed', data.error, data);
+        return;
+      }
+      if (prepared) r.task = prepared.task;
+      if (r.killRequested) {
+        await prepared?.cleanup();
+        this.update(r.task, 'killed', 'killed on request');
+        return;
+      }
+    }
     const release = await TEARDOWN_GATES.enter(task.taskId);
     try {
-      await this.runOn(task, r, backend, data, workDone);
+      await this.runOn(prepared?.task ?? task, r, backend, data, workDone, prepared?.outputDir, recovered);
     } finally {
       release();
+      try {
+        await prepared?.cleanup();
+      } catch {
+        /* the sandbox stays for the reaper */
+      }
     }
   }
 
-  private async runOn(task: LaunchedTask, r: Running, backend: Backend, data: TaskResultData, workDone: WorkDoneSignal): Promise<void> {
+  private async runOn(
+    task: LaunchedTask, r: Running, backend: Backend, data: TaskResultData, workDone: WorkDoneSignal, outputDir?: string, recovered?: RecoveredTask,
+  ): Promise<void> {
     const clock = this.clock;
-    this.update(task, 'starting');
+    if (!recovered) this.update(task, 'starting');
     const output = new ExecutorOutput(task.taskId, task.payload as ExecutorTask | undefined, data, () => clock.now(), () => {
       if (r.handle) void backend.stop(r.handle, 2000).catch(() => {});
     });
@@ -252,18 +361,23 @@ export class LocalAgent implements AgentDriver {
       phase: (name: string, at: number) => output.phase(name, at),
     };
     let handle: TaskHandle;
+    const spec = { taskId: task.taskId, resources: task.resources, executor: task.payload as ExecutorTask, timeoutMs: task.timeoutMs, outputDir };
     try {
-      handle = await backend.start(
-        { taskId: task.taskId, resources: task.resources, executor: task.payload as ExecutorTask, timeoutMs: task.timeoutMs },
-        sink,
-        this.signal,
-      );
+      if (recovered) {
+        if (!backend.recover) throw new Error(`backend ${backend.name} cannot recover tasks`);
+        handle = await backend.recover(recovered.checkpoint, spec, sink);
+      } else handle = await backend.start(spec, sink, this.signal);
     } catch (err) {
       data.error = err instanceof Error ? err.message : String(err);
-      this.update(task, 'failed', `start failed: ${data.error}`, data);
+      this.update(task, 'failed', recovered ? `the agent restarted and could not recover the task: ${data.error}` : `start failed: ${data.error}`, data);
       return;
     }
     r.handle = handle;
+    try {
+      this.opts.onStarted?.(task, handle, backend);
+    } catch {
+      /* the listener's own */
+    }
     data.instanceId = handle.instanceId;
     data.limits = handle.limits;
     data.attributes = handle.attributes;
@@ -295,12 +409,13 @@ export class LocalAgent implements AgentDriver {
     // The executor's exit says how it went (exit 0 and no error message: finished); whether a finished
     // task produced what its framework wanted is the framework's call, not the agent's.
     if (reported === undefined) {
-      if (r.killRequested) reported = 'killed';
+      if (r.drained) reported = 'failed';
+      else if (r.killRequested) reported = 'killed';
       else if (output.violation || exit.timedOut) reported = 'failed';
       else reported = exit.exitCode === 0 && !data.error ? 'finished' : 'failed';
-      const message = reported === 'killed' ? 'killed on request' : output.violation ? output.violation
+      const message = r.drained ?? (reported === 'killed' ? 'killed on request' : output.violation ? output.violation
         : exit.timedOut ? `timed out after ${task.timeoutMs} ms` : reported === 'failed' ? describeFailure(exit, data)
-          : data.command ? commandOutcome(data.command) : undefined;
+          : data.command ? commandOutcome(data.command) : undefined);
       this.update(task, reported, message, output.violation ? { ...data, result: undefined } : data);
     }
     for (const l of this.endListeners) {

@@ -27,6 +27,12 @@ export interface TaskSpec {
   executor: ExecutorTask;
   /** Kill the task after this long (ms). */
   timeoutMs?: number;
+  /**
+   * A folder of the task's own (its sandbox): a backend that can recover tasks keeps the instance's
+   * output and exit status there as files instead of pipes, so that a restarted agent finds them
+   * (see `checkpoint` and `recover`). Backends without recovery ignore it.
+   */
+  outputDir?: string;
 }
 
 /** Which requested limits the backend actually enforces for a task. */
@@ -220,6 +226,17 @@ export interface Backend<S = unknown> {
    * accelerator), for the cross-checks; undefined when there is no such tool for this backend.
    */
   plainCommand?(spec: TaskSpec): Promise<PlainCommand | undefined>;
+  /**
+   * Optional, with `recover`: what a restarted agent needs to find the instance again (plain JSON),
+   * for a task started with `outputDir`; undefined when the task cannot be recovered.
+   */
+  checkpoint?(handle: TaskHandle<S>): unknown;
+  /**
+   * Optional (Nomad's RecoverTask): re-attaches to an instance a previous agent process started,
+   * from its checkpoint: its output is read again from the start into `sink`, and wait/stop/destroy
+   * work as for a task this process started. Rejects when the instance cannot be found.
+   */
+  recover?(checkpoint: unknown, spec: TaskSpec, sink: TaskSink): Promise<TaskHandle<S>>;
   /** Everything this backend finds that an isolab session created. */
   listOwned(): Promise<OwnedResource[]>;
   /** Removes one owned resource found by listOwned. */

@@ -50,6 +50,9 @@ async function run(task: ExecutorTask): Promise<void> {
   emit({ type: 'ready', taskId: task.taskId, pid: process.pid, node: process.version, uptimeMs: Math.round(process.uptime() * 1000) });
   switch (task.mode) {
     case 'wordcount': {
+      // Test-only: a map task that takes longer, so that tests can fault the cluster while it runs.
+      const delay = Number(process.env.ISOLAB_TEST_EXECUTOR_DELAY_MS ?? 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, Math.min(delay, 600_000)));
       const result = await countRange(task);
       if (process.env.ISOLAB_TEST_EXECUTOR_FAULT) {
         const { faultFor, misbehave } = await import('./test-faults.js');

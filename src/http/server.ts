@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Master } from '../master/master.js';
 import { isTaskState, TASK_STATES } from '../master/task-state.js';
 import { clip } from '../master/validation.js';
+import { AGENT_PATH, AgentApi, MAX_AGENT_CALL_BYTES, type AgentApiOptions } from './agent-api.js';
 import { Authenticator, type Credential } from './auth.js';
 import { ApiError, MAX_CALL_BYTES, SCHEDULER_PATH, SchedulerApi, type SchedulerApiOptions } from './scheduler-api.js';
 import { agentPage, DEFAULT_LIMIT, frameworkPage, masterState, MAX_LIMIT, metricsSnapshot, offerPage, taskPage } from './state.js';
@@ -23,6 +24,8 @@ export interface ApiServerOptions {
   credentials?: readonly Credential[];
   /** Serve Mesos' v1 scheduler API (POST /api/v1/scheduler), with these settings. Off when omitted. */
   scheduler?: SchedulerApiOptions;
+  /** Serve isolab's agent API (POST /api/v1/agent) for agents in other processes, with these settings. Off when omitted. */
+  agent?: AgentApiOptions;
 }
 
 /** A running HTTP API. */
@@ -35,6 +38,8 @@ export interface ApiServer {
   readonly port: number;
   /** The scheduler API, when served. */
   readonly scheduler?: SchedulerApi;
+  /** The agent API, when served. */
+  readonly agent?: AgentApi;
   /** Stops listening and drops open connections (subscriptions close: their frameworks are disconnected). */
   close(): Promise<void>;
 }
@@ -125,6 +130,8 @@ export interface RequestPolicy {
   auth?: Authenticator;
   /** The scheduler API, when served. */
   scheduler?: SchedulerApi;
+  /** The agent API, when served. */
+  agent?: AgentApi;
 }
 
 /** Writes a JSON error answer. */
@@ -168,6 +175,14 @@ export function handleRequest(master: Master, req: IncomingMessage, res: ServerR
       schedulerRequest(policy.scheduler, req, res, principal, policy.log ?? defaultLog);
       return;
     }
+    if (path === AGENT_PATH || path === `/master${AGENT_PATH}`) {
+      if (!policy.agent) throw new HttpError(404, 'this master does not serve the agent API (isolab master does)');
+      if (req.method !== 'POST') throw new HttpError(405, `method ${clip(req.method ?? '', 16)} not allowed on ${path} (use POST)`, { Allow: 'POST' });
+      if (url.search !== '') throw new HttpError(400, `${path} takes no query parameters`);
+      const api = policy.agent;
+      readBody(req, res, MAX_AGENT_CALL_BYTES, (body) => api.handle(req, res, body, principal), policy.log ?? defaultLog, AGENT_PATH);
+      return;
+    }
     const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
     if (!route) throw new HttpError(404, `no such endpoint "${clip(path, 64)}" (endpoints: ${ENDPOINTS.join(', ')}, each also under /master${policy.scheduler ? `; POST ${SCHEDULER_PATH}` : ''})`);
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${clip(req.method ?? '', 16)} not allowed on ${path} (use GET)`, { Allow: 'GET, HEAD' });
@@ -199,9 +214,14 @@ export function handleRequest(master: Master, req: IncomingMessage, res: ServerR
  * connection closes) and hands it to the scheduler API; its 4xx answers become JSON errors.
  */
 function schedulerRequest(api: SchedulerApi, req: IncomingMessage, res: ServerResponse, principal: string | undefined, log: (line: string) => void): void {
-  const tooLarge = (): void => sendError(res, 413, `request body larger than ${MAX_CALL_BYTES} bytes`, { Connection: 'close' });
+  readBody(req, res, MAX_CALL_BYTES, (body) => api.handle(req, res, body, principal), log, SCHEDULER_PATH);
+}
+
+/** Reads a POST body of at most `max` bytes (413 beyond, and the connection closes), then calls `handle`; its ApiErrors become JSON errors. */
+function readBody(req: IncomingMessage, res: ServerResponse, max: number, handle: (body: Buffer) => void, log: (line: string) => void, path: string): void {
+  const tooLarge = (): void => sendError(res, 413, `request body larger than ${max} bytes`, { Connection: 'close' });
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > MAX_CALL_BYTES) {
+  if (declared !== undefined && Number(declared) > max) {
     tooLarge();
     req.resume();
     return;
@@ -212,7 +232,7 @@ function schedulerRequest(api: SchedulerApi, req: IncomingMessage, res: ServerRe
   req.on('data', (b: Buffer) => {
     if (over) return;
     size += b.length;
-    if (size > MAX_CALL_BYTES) {
+    if (size > max) {
       over = true;
       parts.length = 0;
       tooLarge();
@@ -224,12 +244,12 @@ function schedulerRequest(api: SchedulerApi, req: IncomingMessage, res: ServerRe
   req.on('end', () => {
     if (over || res.headersSent) return;
     try {
-      api.handle(req, res, Buffer.concat(parts), principal);
+      handle(Buffer.concat(parts));
     } catch (err) {
       if (res.headersSent) return;
       if (err instanceof ApiError) sendError(res, err.status, err.message, err.headers);
       else {
-        log(`isolab: api: POST ${SCHEDULER_PATH}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        log(`isolab: api: POST ${path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
         sendError(res, 500, 'internal error (see the master log)');
       }
     }
@@ -266,7 +286,8 @@ export async function startApiServer(master: Master, opts: ApiServerOptions = {}
   }
   const auth = hasCredentials ? new Authenticator(opts.credentials!) : undefined;
   const scheduler = opts.scheduler ? new SchedulerApi(master, { log: opts.log, ...opts.scheduler }) : undefined;
-  let policy: RequestPolicy = { loopbackHostOnly: true, log: opts.log, auth, scheduler };
+  const agent = opts.agent ? new AgentApi(master, { log: opts.log, ...opts.agent }) : undefined;
+  let policy: RequestPolicy = { loopbackHostOnly: true, log: opts.log, auth, scheduler, agent };
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
     const refuse = (status: number, message: string): void => {
       res.writeHead(status, { 'Content-Type': 'application/json', Connection: 'close' });
@@ -289,16 +310,18 @@ export async function startApiServer(master: Master, opts: ApiServerOptions = {}
     });
   });
   const addr = server.address() as AddressInfo;
-  policy = { loopbackHostOnly: isLoopbackAddress(addr.address), log: opts.log, auth, scheduler };
+  policy = { loopbackHostOnly: isLoopbackAddress(addr.address), log: opts.log, auth, scheduler, agent };
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${shown}:${addr.port}`,
     host: addr.address,
     port: addr.port,
     scheduler,
+    agent,
     close: () =>
       new Promise<void>((resolve) => {
         scheduler?.closeAll();
+        agent?.closeAll();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

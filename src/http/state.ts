@@ -84,6 +84,8 @@ export function agentJson(a: AgentView): Record<string, unknown> {
     missed_pings: a.missedPings,
   };
   if (a.reregisteredAt !== undefined) out.reregistered_time = a.reregisteredAt / 1000;
+  if (a.info.attributes) out.attributes = a.info.attributes;
+  if (a.info.descriptors) out.backend_descriptors = a.info.descriptors;
   return out;
 }
 

@@ -147,6 +147,14 @@ interface CompletedFramework {
 /** An outstanding offer with its agent and framework records (its framework's offers are withdrawn before it leaves). */
 type OfferRecord = OfferEntry<AgentRecord, FrameworkRecord>;
 
+/** An agent's optional attributes and backend descriptors, copied when present. */
+function extraInfo(info: AgentInfo): Pick<AgentInfo, 'attributes' | 'descriptors'> {
+  const out: Pick<AgentInfo, 'attributes' | 'descriptors'> = {};
+  if (info.attributes && typeof info.attributes === 'object') out.attributes = { ...info.attributes };
+  if (info.descriptors && typeof info.descriptors === 'object') out.descriptors = { ...info.descriptors };
+  return out;
+}
+
 /** The non-terminal states, whose counts are of tasks now. */
 export const LIVE_STATES: readonly LiveState[] = ['staging', 'starting', 'running', 'killing', 'unreachable'];
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -278,6 +286,7 @@ export class Master implements MasterLink {
     const existing = this.agents.get(id);
     if (existing) {
       if (existing.driver !== driver) throw new Error(`agent ${id} already registered`);
+      this.health.forget(id);
       this.reconcileReport(existing, info.tasks, []);
       return id;
     }
@@ -286,7 +295,7 @@ export class Master implements MasterLink {
     const now = this.clock.now();
     const backends = [...info.backends];
     const rec: AgentRecord = {
-      id, slot: { id }, info: { hostname: info.hostname, resources: { cpus: info.resources.cpus, mem: info.resources.mem }, backends },
+      id, slot: { id }, info: { hostname: info.hostname, resources: { cpus: info.resources.cpus, mem: info.resources.mem }, backends, ...extraInfo(info) },
       driver, registeredAt: u ? u.registeredAt : now, hostname: info.hostname, backends, offers: 0, live: [], usedCpus: 0, usedMem: 0, offeredCpus: 0, offeredMem: 0,
     };
     if (u) rec.reregisteredAt = now;
@@ -298,6 +307,13 @@ export class Master implements MasterLink {
     this.reconcileReport(rec, info.tasks, u?.tasks ?? []);
     this.requestAllocation();
     return id;
+  }
+
+  /** Where an agent id stands: registered, unreachable (it may come back), gone (it may not), or unknown. */
+  agentStatus(agentId: string): 'registered' | 'unreachable' | 'gone' | 'unknown' {
+    if (this.goneAgents.has(agentId)) return 'gone';
+    if (this.agents.has(agentId)) return 'registered';
+    return this.unreachable.has(agentId) ? 'unreachable' : 'unknown';
   }
 
   /** An agent answered a ping. */

@@ -204,6 +204,10 @@ export interface AgentInfo {
   resources: Resources;
   /** Backends this agent can run. */
   backends: string[];
+  /** Facts about the agent's host (Mesos' agent attributes), e.g. `os`, `kernel`; shown in /state. */
+  attributes?: Record<string, string>;
+  /** Each backend's descriptor as the agent resolved it (kind, boundary, engine versions); opaque to the master. */
+  descriptors?: Record<string, unknown>;
   /** On re-registration (after a partition): the tasks the agent has, with their latest state. */
   tasks?: AgentTaskReport[];
 }

@@ -12,6 +12,14 @@ import { stateDir } from '../session/state-dir.js';
 /** Pseudo-backend name for files the reaper itself finds (session temp folders, session records, interrupted image builds). */
 export const FILES_OWNER = 'files';
 
+/** Pseudo-backend name for clusters of test hosts (`isolab cluster up`): namespaces, links, processes, folder. */
+export const CLUSTER_OWNER = 'cluster';
+
+/** Every owner the reaper asks by default, in removal order: backends, clusters, files. */
+export function reapOwners(): string[] {
+  return [...backendNames(), CLUSTER_OWNER, FILES_OWNER];
+}
+
 /** A leftover and what the reaper did with it. */
 export interface ReapItem extends OwnedResource {
   /** True once removed (always false in a dry run). */
@@ -107,7 +115,7 @@ const firstLine = (err: unknown): string => (err instanceof Error ? err.message 
  */
 export async function reap(opts: ReapOptions = {}): Promise<ReapReport> {
   const report: ReapReport = { dryRun: Boolean(opts.dryRun), force: Boolean(opts.force), items: [], skipped: [], live: [] };
-  const wanted = opts.backends ?? [...backendNames(), FILES_OWNER];
+  const wanted = opts.backends ?? reapOwners();
   const self = session().id;
   const found: { r: OwnedResource; remove: (r: OwnedResource) => Promise<void> }[] = [];
   await Promise.all(
@@ -115,6 +123,14 @@ export async function reap(opts: ReapOptions = {}): Promise<ReapReport> {
       try {
         if (name === FILES_OWNER) {
           for (const r of leftoverFiles()) found.push({ r, remove: removeFile });
+          return;
+        }
+        if (name === CLUSTER_OWNER) {
+          const { findClusters, removeCluster, describeLeftovers } = await import('../cluster/cluster.js');
+          for (const c of findClusters()) {
+            const r: OwnedResource = { backend: CLUSTER_OWNER, kind: 'cluster', id: c.session, name: describeLeftovers(c), session: c.session };
+            found.push({ r, remove: () => removeCluster(c) });
+          }
           return;
         }
         const b = await getBackend(name);

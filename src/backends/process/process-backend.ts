@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { release } from 'node:os';
-import { splitLines } from '../../executor/line-splitter.js';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { constants as osConstants, release } from 'node:os';
+import { LineSplitter, splitLines } from '../../executor/line-splitter.js';
+import { procStartTime } from '../../session/proc.js';
 import { encodeTask, maxMessageBytes } from '../../executor/protocol.js';
 import { executorPath } from '../../executor/paths.js';
 import { session } from '../../session/session.js';
@@ -18,6 +19,7 @@ import {
   cgroupMemory, cgroupOomKilled, cgroupPids, counterDirs, createTaskCgroup, detectCgroups, removeTaskCgroup, type TaskCgroup,
 } from './cgroup.js';
 import { PROCESS_DESCRIPTOR } from './descriptor.js';
+import { FileTail, outputFiles, readExitStatus, wrapperScript, type OutputFiles } from './file-output.js';
 import { forgetProcess, listOwned, markedProcesses, OWNER_ENV, recordProcess, removeOwned } from './owned.js';
 
 export { OWNER_ENV } from './owned.js';
@@ -26,8 +28,16 @@ export const ownedPids = markedProcesses;
 
 /** The process backend's state for one task. */
 export interface ProcState {
-  /** The child (a shell that joins the cgroup, then execs node). */
-  child: ChildProcess;
+  /** The instance's process group leader: the shell that joins the cgroup, then runs (or execs) node. */
+  pid: number;
+  /** Its start time (clock ticks after boot), when read. */
+  startTime?: number;
+  /** The child, when this process started it (not for a recovered task). */
+  child?: ChildProcess;
+  /** Set once the instance has exited. */
+  over: boolean;
+  /** With `outputDir`: the files its output and exit status go to. */
+  files?: OutputFiles;
   /** The task's cgroup, when the host allowed one. */
   cgroup?: TaskCgroup;
   /** Resolves when the child has exited and its output is read. */
@@ -42,18 +52,34 @@ export interface ProcState {
   meter: UsageMeter;
   /** Clock time the child exited. */
   exitedAt?: number;
+  /** Resolves when the output pipe is read to its end (resolved at once for output files). */
+  closed?: Promise<void>;
+  /** Output files: reads what is left once the instance exited. */
+  finishOutput?: () => void;
+  /** Pipes: what it wrote on stderr (first 4 KiB). */
+  stderrText?: () => string;
+}
+
+/** The last line of a file's last 4 KiB (an executor's stderr), or undefined. */
+function readTail(path: string): string | undefined {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.slice(-4096);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One reading of a process task: its cgroup's counters (and rchar of its live processes), or /proc of its process tree without a cgroup. */
-function readProcessTask(child: ChildProcess, cg: TaskCgroup | undefined): UsageReading | undefined {
+function readProcessTask(pid: number | undefined, cg: TaskCgroup | undefined): UsageReading | undefined {
   if (cg) {
     const r = readCgroupCounters(counterDirs(cg));
     if (!r) return undefined;
     const pids = cgroupTreePids(cg.memoryDir);
     return { ...r, readBytes: pids.length > 0 ? readCharsOf(pids) : null };
   }
-  if (!child.pid) return undefined;
-  const pids = processTree(child.pid);
+  if (!pid) return undefined;
+  const pids = processTree(pid);
   let user = 0;
   let system = 0;
   let rss = 0;
@@ -128,60 +154,148 @@ export class ProcessBackend implements Backend<ProcState> {
     const exe = executorPath();
     const args = [process.execPath, exe, encodeTask(spec.executor)];
     sink.phase('created', performance.timeOrigin + performance.now());
-    const [cmd, argv] = cgroup
-      ? ['/bin/sh', ['-c', `${cgroup.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ')} && exec "$0" "$@"`, ...args]]
-      : [args[0]!, args.slice(1)];
-    const child = spawn(cmd, argv, {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: executorEnv(sess.id),
-    });
+    const files = spec.outputDir ? outputFiles(spec.outputDir) : undefined;
+    let cmd: string;
+    let argv: string[];
+    if (files) [cmd, argv] = ['/bin/sh', ['-c', wrapperScript(cgroup?.dirs ?? []), files.exit, ...args]];
+    else if (cgroup) [cmd, argv] = ['/bin/sh', ['-c', `${cgroup.dirs.map((d) => `echo $$ > '${d}/cgroup.procs'`).join(' && ')} && exec "$0" "$@"`, ...args]];
+    else [cmd, argv] = [args[0]!, args.slice(1)];
+    let stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
+    const fds: number[] = [];
+    if (files) {
+      fds.push(openSync(files.stdout, 'a', 0o600), openSync(files.stderr, 'a', 0o600));
+      stdio = ['ignore', fds[0]!, fds[1]!];
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, argv, { detached: true, stdio, env: executorEnv(sess.id) });
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
     const startedAt = performance.timeOrigin + performance.now();
     recordProcess(sess.id, child.pid, spec.taskId);
-    const meter = new UsageMeter(() => readProcessTask(child, cgroup));
-    const st: ProcState = { child, cgroup, timedOut: false, exit: undefined as never, removeCleanup: () => {}, meter };
-    const metered = meter.sink(sink);
-    const handle: TaskHandle<ProcState> = {
-      taskId: spec.taskId, backend: this.name, instanceId: String(child.pid ?? ''), limits, attributes: {}, state: st,
+    const st: ProcState = {
+      pid: child.pid ?? 0, startTime: child.pid ? procStartTime(child.pid) : undefined, child, over: false, files, cgroup, timedOut: false,
+      exit: undefined as never, removeCleanup: () => {}, meter: undefined as never,
     };
-    st.removeCleanup = sess.defer(`process task ${spec.taskId}`, () => this.destroy(handle));
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      if (stderr.length < 4096) stderr += b.toString();
-    });
-    const closed = splitLines(child.stdout!, maxMessageBytes(spec.executor), (l) => metered.line(l));
+    const handle = this.follow(spec, sink, st, limits);
     st.exit = new Promise<ExitResult>((resolve) => {
-      child.once('error', (err) => resolve({ exitCode: null, timedOut: false, message: err.message }));
-      child.once('exit', (code, sig) => {
-        st.exitedAt = performance.timeOrigin + performance.now();
-        sink.phase('exited', st.exitedAt);
-        if (!cgroup) meter.stop();
-        void closed.then(() => {
-          if (st.timer) clearTimeout(st.timer);
-          const oom = st.cgroup ? cgroupOomKilled(st.cgroup) : false;
-          resolve({
-            exitCode: code, signal: sig ?? undefined, timedOut: st.timedOut, oomKilled: oom,
-            message: stderr.trim().split('\n').pop() || undefined,
-          });
-        });
+      child.once('error', (err) => {
+        st.over = true;
+        resolve({ exitCode: null, timedOut: false, message: err.message });
       });
+      child.once('exit', (code, sig) => void this.exited(st, sink, code, sig ?? undefined).then(resolve));
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', reject);
     });
     sink.phase('running', startedAt);
-    meter.start();
+    this.running(spec, st, signal);
+    return handle;
+  }
+
+  /** With `outputDir`, a restarted agent can find the task again: its process group, cgroup and files. */
+  checkpoint(handle: TaskHandle<ProcState>): unknown {
+    const st = handle.state;
+    if (!st.files || !st.startTime) return undefined;
+    return { pid: st.pid, startTime: st.startTime, files: st.files, cgroup: st.cgroup, limits: handle.limits };
+  }
+
+  async recover(data: unknown, spec: TaskSpec, sink: TaskSink): Promise<TaskHandle<ProcState>> {
+    const c = data as { pid: number; startTime: number; files: OutputFiles; cgroup?: TaskCgroup; limits: LimitsEnforced } | undefined;
+    if (!c || !Number.isSafeInteger(c.pid) || !c.files?.stdout) throw new Error('not a process backend checkpoint');
+    const sess = session();
+    sess.hold();
+    const st: ProcState = {
+      pid: c.pid, startTime: c.startTime, over: false, files: c.files, cgroup: c.cgroup, timedOut: false,
+      exit: undefined as never, removeCleanup: () => {}, meter: undefined as never,
+    };
+    const handle = this.follow(spec, sink, st, c.limits);
+    st.exit = new Promise<ExitResult>((resolve) => {
+      const poll = (): void => {
+        if (procStartTime(c.pid) === c.startTime) {
+          setTimeout(poll, 50);
+          return;
+        }
+        void this.exited(st, sink, null, undefined).then(resolve);
+      };
+      poll();
+    });
+    this.running(spec, st);
+    return handle;
+  }
+
+  /** Sets up the output reading, the meter and the session cleanup of a started or recovered instance. */
+  private follow(spec: TaskSpec, sink: TaskSink, st: ProcState, limits: LimitsEnforced): TaskHandle<ProcState> {
+    const sess = session();
+    const meter = new UsageMeter(() => readProcessTask(st.pid, st.cgroup));
+    st.meter = meter;
+    const metered = meter.sink(sink);
+    const handle: TaskHandle<ProcState> = {
+      taskId: spec.taskId, backend: this.name, instanceId: String(st.pid || ''), limits, attributes: {}, state: st,
+    };
+    st.removeCleanup = sess.defer(`process task ${spec.taskId}`, () => this.destroy(handle));
+    if (st.files) {
+      const splitter = new LineSplitter(maxMessageBytes(spec.executor), (l) => metered.line(l));
+      const tail = new FileTail(st.files.stdout, (b) => splitter.push(b));
+      tail.start();
+      st.closed = Promise.resolve();
+      st.finishOutput = () => {
+        tail.finish();
+        splitter.end();
+      };
+    } else if (st.child) {
+      let stderr = '';
+      st.child.stderr!.on('data', (b: Buffer) => {
+        if (stderr.length < 4096) stderr += b.toString();
+      });
+      st.stderrText = () => stderr;
+      st.closed = splitLines(st.child.stdout!, maxMessageBytes(spec.executor), (l) => metered.line(l));
+    }
+    return handle;
+  }
+
+  /** The instance exited (`code`/`sig` from its parent, or read back from the exit file): its result. */
+  private async exited(st: ProcState, sink: TaskSink, code: number | null, sig: string | undefined): Promise<ExitResult> {
+    st.exitedAt = performance.timeOrigin + performance.now();
+    st.over = true;
+    sink.phase('exited', st.exitedAt);
+    if (!st.cgroup) st.meter.stop();
+    await st.closed;
+    st.finishOutput?.();
+    if (st.timer) clearTimeout(st.timer);
+    const oom = st.cgroup ? cgroupOomKilled(st.cgroup) : false;
+    let message = st.stderrText?.();
+    if (st.files) {
+      const status = readExitStatus(st.files.exit);
+      if (status === undefined) {
+        code = null;
+        sig ??= 'SIGKILL';
+      } else if (status > 128) {
+        code = null;
+        sig = Object.entries(osConstants.signals).find(([, n]) => n === status - 128)?.[0] ?? `signal ${status - 128}`;
+      } else {
+        code = status;
+        sig = undefined;
+      }
+      message = readTail(st.files.stderr);
+    }
+    return { exitCode: code, signal: sig, timedOut: st.timedOut, oomKilled: oom, message: message?.trim().split('\n').pop() || undefined };
+  }
+
+  /** The instance runs: meter, timeout and abort. */
+  private running(spec: TaskSpec, st: ProcState, signal?: AbortSignal): void {
+    st.meter.start();
     if (spec.timeoutMs !== undefined) {
       st.timer = setTimeout(() => {
         st.timedOut = true;
-        killTree(child);
+        killGroup(st.pid);
       }, spec.timeoutMs);
     }
-    const onAbort = (): void => killTree(child);
+    const onAbort = (): void => killGroup(st.pid);
     signal?.addEventListener('abort', onAbort, { once: true });
     void st.exit.then(() => signal?.removeEventListener('abort', onAbort));
-    return handle;
   }
 
   wait(handle: TaskHandle<ProcState>): Promise<ExitResult> {
@@ -190,20 +304,20 @@ export class ProcessBackend implements Backend<ProcState> {
 
   async stop(handle: TaskHandle<ProcState>, timeoutMs: number, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const st = handle.state;
-    if (st.child.exitCode !== null || st.child.signalCode !== null) return;
-    await stopWithTimeout({ exited: st.exit, ask: () => signalTree(st.child, sig), force: () => killTree(st.child) }, timeoutMs);
+    if (st.over) return;
+    await stopWithTimeout({ exited: st.exit, ask: () => signalGroup(st.pid, sig), force: () => killGroup(st.pid) }, timeoutMs);
   }
 
   async destroy(handle: TaskHandle<ProcState>): Promise<void> {
     const st = handle.state;
     if (st.timer) clearTimeout(st.timer);
-    if (st.child.exitCode === null && st.child.signalCode === null) {
-      killTree(st.child);
+    if (!st.over) {
+      killGroup(st.pid);
       await st.exit;
     }
     st.meter.stop();
     if (st.cgroup) await removeTaskCgroup(st.cgroup);
-    forgetProcess(session().id, st.child.pid);
+    forgetProcess(session().id, st.pid);
     st.removeCleanup();
   }
 
@@ -215,7 +329,7 @@ export class ProcessBackend implements Backend<ProcState> {
 
   async stats(handle: TaskHandle<ProcState>): Promise<TaskStats> {
     const st = handle.state;
-    const pids = [...new Set([...(st.child.pid ? [st.child.pid] : []), ...(st.cgroup ? cgroupPids(st.cgroup) : [])])];
+    const pids = [...new Set([...(st.pid ? [st.pid] : []), ...(st.cgroup ? cgroupPids(st.cgroup) : [])])];
     const u = procUsage(pids);
     const mem = st.cgroup ? cgroupMemory(st.cgroup) : undefined;
     return { memoryBytes: u.rssBytes || mem, cpuMs: u.cpuMs, pids };
@@ -230,19 +344,20 @@ export class ProcessBackend implements Backend<ProcState> {
   }
 }
 
-function signalTree(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (!child.pid) return;
+/** Signals the instance's whole process group (its leader's pid); never throws. */
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  if (!pid) return;
   try {
-    process.kill(-child.pid, sig);
+    process.kill(-pid, sig);
   } catch {
     try {
-      child.kill(sig);
+      process.kill(pid, sig);
     } catch {
       /* gone */
     }
   }
 }
 
-function killTree(child: ChildProcess): void {
-  signalTree(child, 'SIGKILL');
+function killGroup(pid: number): void {
+  signalGroup(pid, 'SIGKILL');
 }

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { urlInputPreparer } from '../../agent/remote/fetcher.js';
 import { LocalAgent } from '../../agent/agent.js';
 import { detectHostResources } from '../../agent/host-resources.js';
 import type { ExecutorTask } from '../../executor/protocol.js';
@@ -15,6 +17,7 @@ import { usableBackend } from '../input.js';
 
 const HELP = `Usage: isolab master [--port P] [--host H] [--credentials FILE] [--resources R] [--backend LIST]
                     [--agents N] [--demo-tasks N] [--heartbeat-interval SECONDS]
+                    [--agent-ping-interval SECONDS] [--max-agent-ping-timeouts N]
 
 Runs a standalone Mesos-style master with its HTTP API until Ctrl-C (or SIGTERM), with local
 agents that offer this host's resources on their backends. Frameworks register over HTTP with
@@ -23,7 +26,11 @@ of that API (e.g. the npm package mesos-framework). Tasks are command tasks (Tas
 run with /bin/sh -c on the backend chosen by container.type or the label isolab.backend) or
 isolab executor tasks.
 
-Endpoints: POST /api/v1/scheduler; GET /state, /metrics/snapshot,
+Agents in other processes ("isolab agent --master URL", on this host or others) register with
+POST /api/v1/agent; an agent that misses --max-agent-ping-timeouts pings in a row is unreachable
+(its tasks lost, or unreachable for partition-aware frameworks) until it registers again.
+
+Endpoints: POST /api/v1/scheduler, /api/v1/agent; GET /state, /metrics/snapshot,
 /tasks?state=&framework_id=&limit=&offset=, /agents, /frameworks, /offers (?limit=&offset=),
 /health; each also under /master (/master/state, /master/api/v1/scheduler, ...).
 
@@ -41,7 +48,12 @@ Options:
   --demo-tasks N    a built-in "demo" framework keeps N idle executor tasks (cpus:0.1;mem:32
                     each) running on the agents, starting new ones as they end (default: 0)
   --heartbeat-interval SECONDS
-                    HEARTBEAT events on each subscription this often (default: 5)
+                    HEARTBEAT events on each subscription (frameworks and agents) this often
+                    (default: 5); an agent subscribes again after 3 silent intervals
+  --agent-ping-interval SECONDS
+                    agents are pinged this often (default: 15, Mesos' agent_ping_timeout)
+  --max-agent-ping-timeouts N
+                    missed pings in a row that make an agent unreachable (default: 5)
   -h, --help        show this help
 
 Exit status: 0 stopped by a signal, 1 the port cannot be bound, 2 bad usage (a bad flag, an
@@ -93,7 +105,7 @@ export const masterCommand: Command = {
     const p = parseFlags(argv, {
       port: { type: 'string' }, host: { type: 'string' }, resources: { type: 'string' }, backend: { type: 'string' },
       agents: { type: 'string' }, 'demo-tasks': { type: 'string' }, credentials: { type: 'string' },
-      'heartbeat-interval': { type: 'string' },
+      'heartbeat-interval': { type: 'string' }, 'agent-ping-interval': { type: 'string' }, 'max-agent-ping-timeouts': { type: 'string' },
     });
     const port = int(p, 'port', 5050, 0);
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
@@ -113,6 +125,8 @@ export const masterCommand: Command = {
       }
     }
     const heartbeatSeconds = num(p, 'heartbeat-interval', 5, 0.001);
+    const pingSeconds = num(p, 'agent-ping-interval', 15, 0.01);
+    const maxPingTimeouts = int(p, 'max-agent-ping-timeouts', 5, 1);
     const agents = int(p, 'agents', 1, 0);
     if (agents > 64) throw new UsageError(`--agents must be at most 64, got ${agents}`);
     const demoTasks = int(p, 'demo-tasks', 0, 0);
@@ -133,7 +147,7 @@ export const masterCommand: Command = {
     const backend = backends[0];
     const sess = session();
     const abort = new AbortController();
-    const master = new Master();
+    const master = new Master({ agentPingTimeoutMs: Math.round(pingSeconds * 1000), maxAgentPingTimeouts: maxPingTimeouts });
     master.start();
     const local: LocalAgent[] = [];
     let demo: FrameworkDriver | undefined;
@@ -141,19 +155,22 @@ export const masterCommand: Command = {
       if (backend) {
         resources ??= await detectHostResources();
         for (let i = 0; i < agents; i++) {
-          const agent = new LocalAgent(master, new Map(backends.map((b) => [b.name, b])), abort.signal);
+          // Inputs served over HTTP (wordcount --serve-input) are fetched into the session's temp folder.
+          const agent = new LocalAgent(master, new Map(backends.map((b) => [b.name, b])), abort.signal, undefined, {
+            prepare: urlInputPreparer(join(sess.tmpDir(), 'sandboxes')),
+          });
           agent.register({ hostname: agents > 1 ? `${hostname()}-${i + 1}` : hostname(), resources });
           local.push(agent);
         }
       }
-      const api = await startApiServer(master, { host, port, credentials, scheduler: { heartbeatSeconds } }).catch((err: NodeJS.ErrnoException) => {
+      const api = await startApiServer(master, { host, port, credentials, scheduler: { heartbeatSeconds }, agent: { heartbeatSeconds } }).catch((err: NodeJS.ErrnoException) => {
         throw new RuntimeError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
       });
       if (backend && demoTasks > 0) demo = master.registerFramework(new DemoFramework(demoTasks, backend.name), { name: 'demo' });
       const what = backend ? `${agents} local agent${agents > 1 ? 's' : ''} (${formatResources(resources!)}, ${backends.map((b) => b.name).join(', ')})` : 'no agents';
       const demoText = demo ? `, ${demoTasks} demo task${demoTasks > 1 ? 's' : ''}` : '';
       const authText = credentials ? `, ${credentials.length} principal${credentials.length > 1 ? 's' : ''} (HTTP Basic required)` : '';
-      process.stdout.write(`isolab master on ${api.url} with ${what}${demoText}${authText}; frameworks: POST /api/v1/scheduler; endpoints: ${ENDPOINTS.join(', ')} (also under /master); Ctrl-C to stop\n`);
+      process.stdout.write(`isolab master on ${api.url} with ${what}${demoText}${authText}; frameworks: POST /api/v1/scheduler; agents: POST /api/v1/agent; endpoints: ${ENDPOINTS.join(', ')} (also under /master); Ctrl-C to stop\n`);
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
       let stopping = false;
       const onSignal = (sig: NodeJS.Signals): void => {

@@ -1,5 +1,4 @@
-import { backendNames } from '../../backends/registry.js';
-import { FILES_OWNER, reap, type ReapItem } from '../../reaper/reaper.js';
+import { reap, reapOwners, type ReapItem } from '../../reaper/reaper.js';
 import { checkSessionId } from '../../session/session-id.js';
 import { flag, list, parseFlags, str, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -16,6 +15,9 @@ Finds what isolab sessions left behind and removes it. Only what is provably iso
   VM templates half-built snapshot templates (images/<id>/snapshots/isolab-<session>-build-…)
   processes    the ISOLAB_OWNER_SESSION marker + the session's record of the process or its task
                cgroup; the start time is checked again just before the kill
+  clusters     of "isolab cluster up": network namespaces isolab-<session>-h<i>, links whose ifalias
+               is isolab:<session>:… (bridge, veths), the processes inside those namespaces, the
+               cluster's folder
   cgroups, VM run files, session temp folders, session records and interrupted image builds under
   the state folder.
 Sessions that are running now (each holds a lock in the state folder's sessions/ folder) are
@@ -25,7 +27,7 @@ Options:
   --dry-run          only list what would be removed
   --json             print one JSON object
   --session ID       only what this session left
-  --backend NAMES    comma-separated subset of: ${[...backendNames(), FILES_OWNER].join(', ')}
+  --backend NAMES    comma-separated subset of: ${reapOwners().join(', ')}
   --force            also remove resources of sessions that are running now
   -h, --help         show this help
 
@@ -46,7 +48,7 @@ export const reapCommand: Command = {
     const p = parseFlags(argv, {
       'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, session: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' },
     });
-    const known = [...backendNames(), FILES_OWNER];
+    const known = reapOwners();
     const backends = list(p, 'backend', known);
     for (const b of backends) if (!known.includes(b)) throw new UsageError(`unknown backend "${b}" (known: ${known.join(', ')})`);
     const sessionId = str(p, 'session');

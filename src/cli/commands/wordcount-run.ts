@@ -30,10 +30,11 @@ export async function runWordcount(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' }, json: { type: 'boolean' }, resources: { type: 'string' },
     'task-resources': { type: 'string' }, timeout: { type: 'string' }, 'max-retries': { type: 'string' },
     http: { type: 'string' }, master: { type: 'string' }, credentials: { type: 'string' }, 'failover-timeout': { type: 'string' },
+    'serve-input': { type: 'string' },
   });
   const masterUrl = str(p, 'master');
   if (masterUrl === undefined) {
-    for (const f of ['credentials', 'failover-timeout']) if (p.values[f] !== undefined) throw new UsageError(`--${f} needs --master URL`);
+    for (const f of ['credentials', 'failover-timeout', 'serve-input']) if (p.values[f] !== undefined) throw new UsageError(`--${f} needs --master URL`);
   } else {
     for (const f of ['resources', 'http']) {
       if (p.values[f] !== undefined) throw new UsageError(`--${f} applies to the embedded master; with --master the master's agents have their own`);
@@ -97,11 +98,24 @@ export async function runWordcount(argv: string[]): Promise<number> {
       });
       const output = prepareOut();
       noteCap(input, parallelism);
+      let inputUrl: string | undefined;
+      const serve = str(p, 'serve-input');
+      if (serve !== undefined) {
+        const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+)(?::(\d{1,5}))?$/.exec(serve);
+        if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) throw new UsageError(`--serve-input: expected ADDR or ADDR:PORT, got "${serve.slice(0, 60)}"`);
+        const { serveInput } = await import('../../frameworks/input-server.js');
+        const server = await serveInput({ path: input.taskPath, size: input.size, host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] === undefined ? 0 : Number(m[2]) })
+          .catch((err: NodeJS.ErrnoException) => {
+            throw new RuntimeError(`--serve-input: cannot listen on ${serve}: ${err.code ?? err.message}`);
+          });
+        sess.defer('input server', () => server.close());
+        inputUrl = server.url;
+      }
       const { runWordcountOnMaster } = await jobModule;
       const startMs = performance.now();
       // The master's agents open the input by its path: a task must outlive this process (failover).
       const r = await runWordcountOnMaster({
-        ...common, input: input.path, backend: backendName, master: conn, failoverTimeoutSeconds: failoverTimeout, onRegistered: (d) => (driver = d),
+        ...common, input: inputUrl ?? input.path, backend: backendName, master: conn, failoverTimeoutSeconds: failoverTimeout, onRegistered: (d) => (driver = d),
         onWaiting: (line) => process.stderr.write(line + '\n'),
       }).catch(failed);
       await printResult(p, r, backendName, parallelism, startMs, output, sess);

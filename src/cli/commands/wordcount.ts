@@ -33,6 +33,12 @@ Options:
                           is used; mode 0600 or 0640)
   --failover-timeout S    with --master: if this process loses the master, its tasks are kept
                           this long for it to subscribe again, then killed (default: 10)
+  --serve-input ADDR[:PORT]
+                          with --master, for agents on other hosts: serve FILE over HTTP with
+                          Range requests on ADDR (an address the agents reach) at a URL with a
+                          random 128-bit path; each map task carries that URL and its agent
+                          fetches just its byte range (plus the end of its last word) into the
+                          task's sandbox. A failed fetch fails the task, which is retried
   -h, --help              show this help
 
 Exit status: 0 done, 1 the job failed (or the master could not be reached or refused the
