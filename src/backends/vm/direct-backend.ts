@@ -19,7 +19,8 @@ import { makeRunDir, vmRunRoot, vmStateDir } from './paths.js';
 import { microCmdline, qemuArgv } from './qemu-argv.js';
 import { QemuProcess } from './qemu-process.js';
 import { QmpClient } from './qmp-client.js';
-import { SERIAL_LOG_MAX_BYTES, SerialLogReader } from './serial-log.js';
+import { guestExitResult } from './guest-exit.js';
+import { SerialLogReader } from './serial-log.js';
 import { ensureTemplate, snapshotSpec, sparseFile, templateCmdline, templateName, type TemplateInfo, type TemplateKey } from './snapshot.js';
 import { KERNEL_ARGS_ENV, SERIAL_BYTES_PER_SECOND, VmBackend } from './vm-backend.js';
 
@@ -309,16 +310,9 @@ export class DirectQemuBackend implements Backend<DirectState> {
   }
 
   private exitResult(st: DirectState, stderr: string): ExitResult {
-    const last = st.lastLine ? ` (last console line: ${st.lastLine.slice(0, 120)})` : '';
-    if (st.overflowBytes !== undefined) {
-      return { exitCode: null, signal: 'SIGKILL', timedOut: false, oomKilled: st.oom, message: `QEMU killed: more than ${SERIAL_LOG_MAX_BYTES / 2 ** 20} MiB of serial output` };
-    }
-    if (st.timedOut) return { exitCode: null, signal: 'SIGKILL', timedOut: true, oomKilled: st.oom, message: 'QEMU killed at its timeout' };
-    if (st.stopped) return { exitCode: st.rc ?? null, signal: st.rc === undefined ? 'SIGKILL' : undefined, timedOut: false, message: 'QEMU killed on request' };
-    if (st.rc !== undefined) return { exitCode: st.rc, timedOut: false, oomKilled: st.oom };
-    const err = stderr ? `; QEMU: ${stderr.split('\n').pop()!.slice(0, 200)}` : '';
-    return { exitCode: null, timedOut: false, oomKilled: st.oom, message: `guest stopped without an exit code${last}${err}` };
+    return guestExitResult(st, 'QEMU killed', stderr ? `; QEMU: ${stderr.split('\n').pop()!.slice(0, 200)}` : '');
   }
+
 
   wait(handle: TaskHandle<DirectState>): Promise<ExitResult> {
     return handle.state.exit;

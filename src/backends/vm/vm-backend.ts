@@ -19,7 +19,8 @@ import { InputCopies, type InputCopy } from './input-copy.js';
 import { LibvirtConnection, libvirtMessage } from './libvirt-connection.js';
 import { listOwnedVm, removeOwnedVm } from './owned.js';
 import { makeRunDir, vmRunRoot, vmStateDir } from './paths.js';
-import { SERIAL_LOG_MAX_BYTES, SerialLogReader } from './serial-log.js';
+import { guestExitResult } from './guest-exit.js';
+import { SerialLogReader } from './serial-log.js';
 
 export { vmStateDir } from './paths.js';
 
@@ -423,15 +424,9 @@ export class VmBackend implements Backend<VmState> {
   }
 
   private exitResult(st: VmState): ExitResult {
-    const last = st.lastLine ? ` (last console line: ${st.lastLine.slice(0, 120)})` : '';
-    if (st.overflowBytes !== undefined) {
-      return { exitCode: null, signal: 'SIGKILL', timedOut: false, oomKilled: st.oom, message: `domain destroyed: more than ${SERIAL_LOG_MAX_BYTES / 2 ** 20} MiB of serial output` };
-    }
-    if (st.timedOut) return { exitCode: null, signal: 'SIGKILL', timedOut: true, oomKilled: st.oom, message: 'domain destroyed at its timeout' };
-    if (st.stopped) return { exitCode: st.rc ?? null, signal: st.rc === undefined ? 'SIGKILL' : undefined, timedOut: false, message: 'domain destroyed on request' };
-    if (st.rc !== undefined) return { exitCode: st.rc, timedOut: false, oomKilled: st.oom };
-    return { exitCode: null, timedOut: false, oomKilled: st.oom, message: `guest stopped without an exit code${last}` };
+    return guestExitResult(st, 'domain destroyed');
   }
+
 
   wait(handle: TaskHandle<VmState>): Promise<ExitResult> {
     return handle.state.exit;
