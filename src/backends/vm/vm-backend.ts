@@ -101,22 +101,6 @@ export interface VmState {
 }
 
 /**
- * How long the monitor waits, once libvirt has dropped a domain, for its QEMU process to end: under
- * load libvirt can report the domain gone while QEMU is still exiting.
- */
-const QEMU_EXIT_WAIT_MS = 5_000;
-
-/** Polls a pid every 10 ms until it is gone (or a zombie); false when it is still there after `ms`. */
-async function processEnds(pid: number, ms: number): Promise<boolean> {
-  const until = performance.now() + ms;
-  while (procCpu(pid)) {
-    if (performance.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
-
-/**
  * Runs each task in a transient libvirt/QEMU domain: direct kernel boot of the guest image, the root
  * disk and the task's input as read-only virtio disks, no network, virtio-rng, the task on the kernel
  * command line and the executor's output read back from the serial console log.
@@ -401,9 +385,6 @@ export class VmBackend implements Backend<VmState> {
         st.gone = true;
         sink.phase('gone', at);
       }
-    }
-    if (st.exitedAt === undefined && st.qemuPid !== undefined && await processEnds(st.qemuPid, QEMU_EXIT_WAIT_MS)) {
-      this.markExited(st, sink, now(), 'the QEMU process exited');
     }
     if (st.exitedAt === undefined) {
       const from = st.qemuPid === undefined ? 'the domain disappeared (QEMU process not found)' : 'the domain disappeared';
